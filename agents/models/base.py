@@ -1,0 +1,63 @@
+"""What every autan chat model shares: tool binding in OpenAI's function format."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_tool_call_id(length: int = 9) -> str:
+    """A tool-call id of ``length`` alphanumerics (Mistral requires exactly 9)."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def openai_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
+    """Tools in OpenAI's ``{"type": "function", "function": {...}}`` format."""
+    return [convert_to_openai_tool(t) for t in tools]
+
+
+def tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:
+    """Names of tools already in OpenAI format."""
+    return [t["function"]["name"] for t in tools or ()]
+
+
+def last_tool_results(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    """The latest parsed result of each tool seen in the conversation, by tool name."""
+    results: dict[str, Any] = {}
+    for m in messages:
+        if m.type == "tool":
+            name = getattr(m, "name", None) or "tool"
+            try:
+                results[name] = json.loads(str(m.content))
+            except json.JSONDecodeError:
+                results[name] = str(m.content)
+    return results
+
+
+class ToolBindingChatModel(BaseChatModel):
+    """A BaseChatModel whose ``bind_tools`` passes OpenAI-format tools to ``_generate``."""
+
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools; ``_generate`` receives them as ``tools=[...]`` in OpenAI format."""
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=openai_tools(tools), **kwargs)

@@ -1,0 +1,5 @@
+import sys
+
+from autan.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,61 @@
+"""Helpers every command group shares: settings with CLI overrides, JSON output, file input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from autan.config import Settings, load_settings
+from autan.errors import UserInputError
+
+
+def settings_for(model: str | None = None, **sections: Any) -> Settings:
+    """Settings from file and environment, with ``--model`` and other CLI flags on top."""
+    settings = load_settings()
+    if model:
+        settings = settings.model_copy(
+            update={"model": settings.model.model_copy(update={"spec": model})}
+        )
+    for name, values in sections.items():
+        section = getattr(settings, name)
+        settings = settings.model_copy(update={name: section.model_copy(update=values)})
+    return settings
+
+
+def emit_json(obj: Any) -> None:
+    """Print exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    """Parse a JSON object given on the command line; errors say which option was wrong."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(
+            f"{what} is not valid JSON: {exc.msg} at column {exc.colno}",
+            hint=f"""pass a JSON object, e.g. {what} '{{"key": "value"}}'""",
+        ) from None
+    if not isinstance(value, dict):
+        raise UserInputError(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def read_text_arg(text: str | None, file: Path | None, what: str = "--text") -> str:
+    """The text of ``--text`` or ``--file`` (``-`` reads stdin); exactly one must be given."""
+    if (text is None) == (file is None):
+        raise UserInputError(f"give exactly one of {what} or --file")
+    if text is not None:
+        return text
+    assert file is not None
+    if str(file) == "-":
+        return sys.stdin.read()
+    if not file.is_file():
+        raise UserInputError(f"file not found: {file}", hint="check the path")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserInputError(f"{file} is not UTF-8 text") from None

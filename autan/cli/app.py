@@ -1,0 +1,82 @@
+"""The ``autan`` command: a Typer app assembled from one module per command group.
+
+Group modules import only typer and autan's light modules at import time, so ``autan --help``
+never loads torch, transformers or qdrant. ``main`` is the error boundary: every failure is one
+line on stderr and an exit code (2 for usage/input/config, 1 for runtime), no traceback unless
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from autan.errors import AutanError
+
+GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory")
+
+app = typer.Typer(
+    name="autan",
+    help="autan: a LangGraph agent with a local Mistral planner, retrieval, a code sandbox, "
+    "safe web tools and guardrails.  Add --debug anywhere for tracebacks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_groups() -> None:
+    for name in GROUPS:
+        module_name = f"autan.cli.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # that command group is not part of this build
+            raise
+        module.register(app)
+
+
+_register_groups()
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        result = app(args=args, prog_name="autan", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        return _fail("aborted", 130)
+    except click.UsageError as exc:
+        if debug:
+            raise
+        where = f"autan {exc.ctx.command_path.partition(' ')[2]}".strip() if exc.ctx else "autan"
+        return _fail(f"{exc.format_message()} (see '{where} --help')", 2)
+    except AutanError as exc:
+        if debug:
+            raise
+        return _fail(exc.one_line(), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary turns bugs into one line too
+        if debug:
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

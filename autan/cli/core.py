@@ -1,0 +1,137 @@
+"""``autan ask``, ``autan chat``, ``autan graph`` and ``autan version``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from autan import __version__
+from autan.cli._common import emit_json, settings_for
+from autan.errors import UserInputError
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", help="scripted:<file> | local:<hf-id-or-path> | openai:<url>#<model>"
+    ),
+]
+ToolsOpt = Annotated[
+    str | None, typer.Option("--tools", help="comma-separated tool names (default: all)")
+]
+
+
+def _agent(model: str | None, tools: str | None) -> Any:
+    from autan.api import Agent
+
+    settings = settings_for(model)
+    names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
+    return Agent(settings=settings, tools=names)
+
+
+def _turn(agent: Any, question: str | None, thread: str, resume: Any = None) -> dict[str, Any]:
+    from autan.cli.render import ask_human, render
+
+    pending = render(agent.stream(question, thread_id=thread, resume=resume))
+    while pending is not None:
+        if not sys.stdin.isatty():
+            raise UserInputError(
+                "the run is waiting for a human decision but no terminal is attached",
+                hint="run it interactively, or remove the tool from requires_approval",
+            )
+        pending = render(agent.stream(None, thread_id=thread, resume=ask_human(pending)))
+    values: dict[str, Any] = agent.graph.get_state(agent.config(thread)).values
+    return values
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="what to ask")],
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    thread: Annotated[str | None, typer.Option(help="conversation thread id")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Ask one question; the agent plans, calls tools and answers with its sources."""
+    if not question.strip():
+        raise UserInputError("the question is empty", hint='autan ask "your question"')
+    agent = _agent(model, tools)
+    if json_out:
+        answer = agent.ask(question, thread_id=thread)
+        if answer.interrupted:
+            raise UserInputError("the run needs a human decision; run without --json")
+        emit_json(
+            {
+                "answer": answer.text,
+                "sources": answer.sources,
+                "thread_id": answer.thread_id,
+                "verdicts": answer.verdicts,
+                "steps": [e.data for e in answer.events if e.kind in ("tool_call", "tool_result")],
+            }
+        )
+        return
+    import uuid
+
+    _turn(agent, question, thread or uuid.uuid4().hex[:12])
+
+
+def chat(
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    thread: Annotated[str | None, typer.Option(help="conversation thread id")] = None,
+) -> None:
+    """A streaming conversation; an empty line or Ctrl-D ends it."""
+    import uuid
+
+    agent = _agent(model, tools)
+    thread_id = thread or uuid.uuid4().hex[:12]
+    typer.echo(f"autan chat (thread {thread_id}); empty line to quit", err=True)
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            break
+        if not line.strip():
+            break
+        _turn(agent, line, thread_id)
+
+
+def graph(
+    mermaid: Annotated[bool, typer.Option("--mermaid", help="print Mermaid source")] = True,
+) -> None:
+    """Print the agent graph (nodes and edges) as Mermaid."""
+    from autan.agents.models.scripted import ScriptedChatModel
+    from autan.api import Agent
+
+    agent = Agent(ScriptedChatModel.from_turns([]), settings=settings_for(), tools=[])
+    drawn = agent.graph.get_graph()
+    typer.echo(drawn.draw_mermaid() if mermaid else drawn.draw_ascii())
+
+
+def version(
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Print autan's version and the versions of the libraries it stands on."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as pkg_version
+
+    libs: dict[str, str | None] = {}
+    for name in ("langgraph", "langchain-core", "transformers", "torch", "qdrant-client", "httpx"):
+        try:
+            libs[name] = pkg_version(name)
+        except PackageNotFoundError:
+            libs[name] = None
+    if json_out:
+        emit_json({"autan": __version__, "python": sys.version.split()[0], **libs})
+        return
+    typer.echo(f"autan {__version__} (python {sys.version.split()[0]})")
+    for name, v in libs.items():
+        typer.echo(f"  {name} {v or 'not installed'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app."""
+    app.command()(ask)
+    app.command()(chat)
+    app.command()(graph)
+    app.command()(version)

@@ -1,0 +1,88 @@
+"""How a turn looks in the terminal: streamed tokens, tool steps, guard notices, sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from autan.api import Event
+
+err = Console(stderr=True, highlight=False)
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_sources(sources: Iterable[dict[str, Any]]) -> None:
+    """The numbered sources list of a cited answer."""
+    items = list(sources)
+    if not items:
+        return
+    typer.echo("\nSources:")
+    for s in items:
+        where = s.get("source") or s.get("url") or ""
+        heading = " › ".join(s.get("heading_path") or []) or s.get("title") or ""
+        typer.echo(f"  [{s['id']}] {where}" + (f" — {heading}" if heading else ""))
+
+
+def render(events: Iterable[Event]) -> dict[str, Any] | None:
+    """Show events as they arrive; returns the interrupt payload if the run paused."""
+    streamed = False
+    pending: dict[str, Any] | None = None
+    for e in events:
+        if e.kind == "token":
+            sys.stdout.write(e.data["text"])
+            sys.stdout.flush()
+            streamed = True
+        elif e.kind == "tool_call":
+            if streamed:
+                typer.echo()
+                streamed = False
+            err.print(f"[cyan]→ {e.data['name']}[/cyan] {_short(e.data['args'])}")
+        elif e.kind == "tool_result":
+            result = e.data["result"]
+            mark = "[green]✓[/green]" if result.get("ok") else "[red]✗[/red]"
+            shown = {k: v for k, v in result.items() if k not in ("ok", "error")}
+            err.print(f"{mark} {e.data['name']}: {_short(result.get('error') or shown)}")
+        elif e.kind == "guard":
+            reasons = "; ".join(e.data.get("reasons") or [])
+            head = f"{e.data['stage']} {e.data['action']} by {e.data['rail']}"
+            err.print(f"[yellow]⚑ {head}[/yellow] {reasons}")
+        elif e.kind == "interrupt":
+            pending = e.data
+        elif e.kind == "answer":
+            if not streamed:
+                typer.echo(e.data["text"], nl=False)
+            typer.echo()
+            print_sources(e.data.get("sources") or [])
+    return pending
+
+
+def ask_human(payload: dict[str, Any]) -> Any:
+    """Turn an interrupt into a decision at the terminal (approve / deny / edit)."""
+    if payload.get("type") == "approval":
+        decisions: dict[str, Any] = {}
+        for call in payload.get("calls", []):
+            err.print(f"[bold]Approve[/bold] {call['name']} {_short(call['args'], 400)}?")
+            choice = typer.prompt("approve / deny / edit", default="deny").strip().lower()
+            if choice.startswith("e"):
+                raw = typer.prompt("new arguments (JSON)")
+                decisions[call["id"]] = {"decision": "edit", "args": json.loads(raw)}
+            else:
+                decisions[call["id"]] = {
+                    "decision": "approve" if choice.startswith("a") else "deny"
+                }
+        return decisions
+    err.print(
+        f"[bold]A guard asks for review[/bold]: {payload.get('stage')} flagged by "
+        f"{payload.get('rail')} ({'; '.join(payload.get('reasons') or [])})"
+    )
+    choice = typer.prompt("approve / deny", default="deny").strip().lower()
+    return {"decision": "approve" if choice.startswith("a") else "deny"}

@@ -1,0 +1,158 @@
+"""Settings: defaults < ``autan.toml`` < ``AUTAN_*`` environment variables < explicit arguments.
+
+Nested sections use ``__`` in environment variables, e.g. ``AUTAN_SANDBOX__BACKEND=bubblewrap``.
+The TOML file is ``./autan.toml`` unless ``AUTAN_CONFIG`` names another one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from autan.errors import ConfigError
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "autan"
+
+
+class ModelSettings(BaseModel):
+    """Which chat model plans, and how long it may take."""
+
+    spec: str = "scripted:builtin"
+    timeout_s: float = 120.0
+    max_retries: int = 3
+    temperature: float = 0.0
+    max_new_tokens: int = 512
+    constrained: bool = False
+
+
+class PlannerSettings(BaseModel):
+    """Budgets that keep the agent loop bounded."""
+
+    max_steps: int = 12
+    max_repairs: int = 2
+    context_tokens: int = 8192
+    max_tool_calls_per_turn: int = 8
+
+
+class SandboxSettings(BaseModel):
+    """How planner-written code is isolated."""
+
+    backend: Literal["bubblewrap", "unsafe-host"] = "bubblewrap"
+    timeout_s: float = 10.0
+    cpu_s: int = 10
+    memory_mb: int = 512
+    max_processes: int = 64
+    max_output_bytes: int = 65536
+    max_file_mb: int = 64
+    idle_reap_s: float = 600.0
+    workspace: Path | None = None
+
+
+class WebSettings(BaseModel):
+    """Network policy and search providers of the web tools."""
+
+    user_agent: str = "autan/0.1 (+https://github.com/autan-ai/autan)"
+    timeout_s: float = 20.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    respect_robots: bool = True
+    cache_ttl_s: float = 3600.0
+    per_host_concurrency: int = 2
+    per_host_rate_per_s: float = 2.0
+    search_provider: Literal["searxng", "brave", "tavily", "none"] | None = None
+    searxng_url: str | None = None
+    brave_api_key: str | None = None
+    tavily_api_key: str | None = None
+
+
+class RetrievalSettings(BaseModel):
+    """Where documents are indexed and how they are embedded."""
+
+    backend: Literal["embedded", "qdrant"] = "embedded"
+    collection: str = "docs"
+    embedder: str = "minilm"
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    chunk_tokens: int = 256
+    chunk_overlap: int = 32
+
+
+class GuardSettings(BaseModel):
+    """Which guard policy runs and where the audit log goes."""
+
+    policy: Path | None = None
+    audit: bool = True
+
+
+class MemorySettings(BaseModel):
+    """Durable state: checkpoints, sessions and long-term memory."""
+
+    checkpoint_url: str | None = None
+    user: str = "default"
+    recall_k: int = 3
+
+
+class Settings(BaseSettings):
+    """Every knob autan has, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTAN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    workspace: Path = Field(default_factory=Path.cwd)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    guards: GuardSettings = Field(default_factory=GuardSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    requires_approval: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit arguments win, then environment, then the TOML file."""
+        toml_path = Path(os.environ.get("AUTAN_CONFIG", "autan.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation failures into one-line ``ConfigError``s."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting {where}: {first['msg']}",
+            hint="fix autan.toml or the AUTAN_* environment variable of that name",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file: {exc}", hint="check AUTAN_CONFIG") from None

@@ -1,0 +1,98 @@
+"""The whole autan exception hierarchy, split by who must act.
+
+::
+
+    AutanError                      base; carries an optional ``hint`` (the fix)
+    ├── UserInputError      exit 2  fix your input: bad arguments, missing file, unknown name
+    │   └── NotFoundError   exit 2  a named thing (tool, run, session, collection) does not exist
+    ├── ConfigError         exit 2  fix your setup: missing extra, bad settings, bad policy
+    ├── SecurityViolation   exit 2  a guard, the URL policy or the sandbox refused
+    └── BackendError        exit 1  a server, model or store failed at run time
+        └── BackendTimeout  exit 1  it did not answer in time
+
+Foreign exceptions are mapped to these at the boundary where they occur; the CLI prints
+``error: <message>`` and ``fix: <hint>`` on one line each, never a traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AutanError(Exception):
+    """Base of every error autan raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def one_line(self) -> str:
+        """The message and its fix, as the CLI prints them."""
+        text = self.message.replace("\n", " ").strip()
+        if self.hint:
+            text = f"{text} — {self.hint}"
+        return text
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``{"type", "message"}`` shape tools report failures in."""
+        return {"type": type(self).__name__, "message": self.one_line()}
+
+
+class UserInputError(AutanError):
+    """The input is wrong; the user can fix it by changing what they passed."""
+
+    exit_code = 2
+
+
+class NotFoundError(UserInputError):
+    """A named tool, run, session, collection or file does not exist."""
+
+
+class ConfigError(AutanError):
+    """The setup is wrong: a missing extra, a bad setting, an unusable policy or store."""
+
+    exit_code = 2
+
+
+class SecurityViolation(AutanError):
+    """A guard rail, the network policy or the sandbox refused an action."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, rule: str = "", hint: str | None = None, **d: Any) -> None:
+        super().__init__(message, hint=hint, rule=rule, **d)
+        self.rule = rule
+
+
+class BackendError(AutanError):
+    """A model server, vector store, database or remote site failed at run time."""
+
+    exit_code = 1
+
+
+class BackendTimeout(BackendError):
+    """A backend did not answer within its time limit."""
+
+
+def missing_extra(extra: str, package: str) -> ConfigError:
+    """The error for an optional dependency that is not installed."""
+    return ConfigError(
+        f"this feature needs the optional package {package!r}",
+        hint=f"pip install 'autan[{extra}]'",
+    )
+
+
+__all__ = [
+    "AutanError",
+    "BackendError",
+    "BackendTimeout",
+    "ConfigError",
+    "NotFoundError",
+    "SecurityViolation",
+    "UserInputError",
+    "missing_extra",
+]

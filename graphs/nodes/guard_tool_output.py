@@ -1,0 +1,63 @@
+"""guard_tool_output: tool results pass the tool-output rails before the planner reads them.
+
+Indirect prompt injection arrives here (fetched pages, retrieved passages), so every string in a
+tool result is checked; redactions are applied in place and a block withholds the whole result.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autan.graphs.context import AgentContext
+from autan.graphs.nodes._guarding import record, refusal, settle
+from autan.graphs.state import AgentState, Node, tool_result
+from autan.guards.base import GuardRunner, Verdict, combine
+from autan.tools.base import fail
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+_MIN_CHECKED = 3  # strings shorter than this carry no instruction worth a rail's time
+
+
+def guard_value(runner: GuardRunner, value: Any, ctx: dict[str, Any], found: list[Verdict]) -> Any:
+    """Check every string inside ``value``; return it with redactions applied."""
+    if isinstance(value, str):
+        if len(value) < _MIN_CHECKED:
+            return value
+        verdict = runner.check(value, "tool_output", ctx)
+        if verdict.action != "allow":
+            found.append(verdict)
+        return verdict.text
+    if isinstance(value, dict):
+        return {k: guard_value(runner, v, ctx, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [guard_value(runner, v, ctx, found) for v in value]
+    return value
+
+
+def make_guard_tool_output(ctx: AgentContext) -> Node:
+    """Build the node for ``ctx``."""
+
+    def guard_tool_output(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        messages = state["messages"]
+        last_ai = max(i for i, m in enumerate(messages) if isinstance(m, AIMessage))
+        run_id = config.get("configurable", {}).get("thread_id")
+        guarded: list[ToolMessage] = []
+        recorded: list[dict[str, Any]] = []
+        for m in messages[last_ai + 1 :]:
+            if not isinstance(m, ToolMessage):
+                continue
+            parsed = tool_result(m)
+            raw: Any = parsed if parsed is not None else str(m.content)
+            found: list[Verdict] = []
+            cleaned = guard_value(ctx.guards, raw, {"run_id": run_id, "tool": m.name}, found)
+            verdict = settle("tool_output", combine(str(m.content), found))
+            recorded.append(record("tool_output", verdict))
+            if verdict.action == "block":
+                cleaned = fail("SecurityViolation", refusal("tool_output", verdict))
+            content = cleaned if isinstance(cleaned, str) else json.dumps(cleaned, default=str)
+            guarded.append(m.model_copy(update={"content": content}))
+        return {"messages": guarded, "verdicts": recorded}
+
+    return guard_tool_output

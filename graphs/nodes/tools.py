@@ -1,0 +1,98 @@
+"""tools: run the planner's pending tool calls, concurrently, after the code rail."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from autan.graphs.context import AgentContext
+from autan.graphs.nodes._guarding import record, refusal, settle
+from autan.graphs.state import AgentState, Node, citations, current_turn
+from autan.tools.base import ToolResult, fail, run_tool
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+# Argument names whose value is code or a shell command: checked at the ``code`` stage first.
+CODE_ARGS = ("code", "command")
+
+
+def pending_calls(messages: Sequence[BaseMessage]) -> list[ToolCall]:
+    """Calls of the latest AI message that have no tool result yet (e.g. none denied)."""
+    last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    if last_ai is None:
+        return []
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    return [c for c in last_ai.tool_calls if c["id"] not in answered]
+
+
+def number_citations(result: ToolResult, known: Sequence[dict[str, Any]]) -> ToolResult:
+    """Give each cited passage a turn-wide number; a passage seen before keeps its number."""
+    if not result.get("citations"):
+        return result
+    by_key = {str(c.get("key", c["id"])): str(c["id"]) for c in known}
+    next_id = len(by_key) + 1
+    numbered = []
+    for c in result["citations"]:
+        key = str(c.get("key", c.get("id")))
+        if key not in by_key:
+            by_key[key] = str(next_id)
+            next_id += 1
+        numbered.append({**c, "id": by_key[key]})
+    return {**result, "citations": numbered}
+
+
+def make_tools_node(ctx: AgentContext) -> Node:
+    """Build the node for ``ctx``."""
+    limit = ctx.settings.planner.max_tool_calls_per_turn
+
+    def screen(call: ToolCall, run_id: Any) -> tuple[ToolResult | None, list[dict[str, Any]]]:
+        for key in CODE_ARGS:
+            code = call["args"].get(key)
+            if isinstance(code, str):
+                verdict = settle("code", ctx.guards.check(code, "code", {"run_id": run_id}))
+                if verdict.action == "block":
+                    return fail("SecurityViolation", refusal("code", verdict)), [
+                        record("code", verdict)
+                    ]
+                return None, [record("code", verdict)]
+        return None, []
+
+    def tools(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        messages = state["messages"]
+        calls = pending_calls(messages)
+        run_id = config.get("configurable", {}).get("thread_id")
+        verdicts: list[dict[str, Any]] = []
+        results: dict[str, ToolResult] = {}
+        for index, call in enumerate(calls):  # every check before any side effect
+            if index >= limit:
+                results[call["id"] or ""] = fail(
+                    "LimitExceeded", f"more than {limit} tool calls in one step; call fewer"
+                )
+                continue
+            refused, recorded = screen(call, run_id)
+            verdicts += recorded
+            if refused is not None:
+                results[call["id"] or ""] = refused
+        runnable = [c for c in calls if (c["id"] or "") not in results]
+        if runnable:
+            with ThreadPoolExecutor(max_workers=min(8, len(runnable))) as pool:
+                outs = pool.map(lambda c: run_tool(ctx.tools.get(c["name"]), c["args"]), runnable)
+                results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
+        known = citations(current_turn(messages))
+        replies: list[ToolMessage] = []
+        for call in calls:
+            result = number_citations(results[call["id"] or ""], known)
+            known = known + list(result.get("citations") or [])
+            replies.append(
+                ToolMessage(
+                    content=json.dumps(result, ensure_ascii=False, default=str),
+                    tool_call_id=call["id"] or "",
+                    name=call["name"],
+                    status="success" if result.get("ok") else "error",
+                )
+            )
+        return {"messages": replies, "verdicts": verdicts}
+
+    return tools

@@ -1,0 +1,103 @@
+"""Name → tool. Built-ins are imported lazily so listing one tool never loads another's deps."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from autan.tools.base import ToolResult, run_tool, tool_schema
+from langchain_core.tools import BaseTool
+
+from autan.config import Settings
+from autan.errors import NotFoundError
+
+# name -> "module:factory"; a factory takes Settings and returns one tool.
+BUILTINS: dict[str, str] = {
+    "calculator": "autan.tools.builtin:make_calculator",
+    "current_time": "autan.tools.builtin:make_current_time",
+    "read_file": "autan.tools.builtin:make_read_file",
+    "search_docs": "autan.tools.retrieval:make_search_docs",
+    "python": "autan.tools.sandbox.tool:make_python_tool",
+    "run_command": "autan.tools.sandbox.tool:make_run_command_tool",
+    "fetch_url": "autan.tools.web.tools:make_fetch_url",
+    "web_search": "autan.tools.web.tools:make_web_search",
+    "remember": "autan.tools.memory_tools:make_remember",
+    "recall": "autan.tools.memory_tools:make_recall",
+}
+
+
+def _factory(target: str) -> Callable[[Settings], BaseTool] | None:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # that part of autan is not built into this install
+        raise
+    factory: Callable[[Settings], BaseTool] = getattr(module, attr)
+    return factory
+
+
+class ToolRegistry:
+    """The tools one agent may call, by name."""
+
+    def __init__(self, tools: Iterable[BaseTool] = ()) -> None:
+        self._tools: dict[str, BaseTool] = {}
+        for t in tools:
+            self.add(t)
+
+    @classmethod
+    def builtin(cls, settings: Settings, names: Iterable[str] | None = None) -> ToolRegistry:
+        """The built-in tools (all, or the ``names`` given), configured by ``settings``."""
+        wanted = list(BUILTINS) if names is None else list(names)
+        registry = cls()
+        for name in wanted:
+            if name not in BUILTINS:
+                raise unknown_tool(name, BUILTINS)
+            factory = _factory(BUILTINS[name])
+            if factory is not None:
+                registry.add(factory(settings))
+        return registry
+
+    def add(self, tool: BaseTool) -> None:
+        """Register any LangChain tool under its own name."""
+        self._tools[tool.name] = tool
+
+    def get(self, name: str) -> BaseTool:
+        """The tool called ``name``; a clear error naming close matches otherwise."""
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise unknown_tool(name, self._tools) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[BaseTool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def names(self) -> list[str]:
+        """Tool names in registration order."""
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """Every tool's name, description and argument schema (``autan tool list --json``)."""
+        return [tool_schema(t) for t in self._tools.values()]
+
+    def run(self, name: str, args: dict[str, Any]) -> ToolResult:
+        """Run one tool outside any agent."""
+        return run_tool(self.get(name), args)
+
+
+def unknown_tool(name: str, known: Iterable[str]) -> NotFoundError:
+    """The error for an unknown tool name, suggesting close matches."""
+    close = difflib.get_close_matches(name, list(known), n=3)
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else "run 'autan tool list' to see the tools"
+    )
+    return NotFoundError(f"unknown tool {name!r}", hint=hint)
