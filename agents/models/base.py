@@ -24,6 +24,16 @@ def new_tool_call_id(length: int = 9) -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
+def apply_stop(text: str, stop: Sequence[str] | None) -> str:
+    """``text`` cut before the earliest stop sequence it contains."""
+    cut = len(text)
+    for s in stop or ():
+        at = text.find(s) if s else -1
+        if at != -1:
+            cut = min(cut, at)
+    return text[:cut]
+
+
 def openai_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
     """Tools in OpenAI's ``{"type": "function", "function": {...}}`` format."""
     return [convert_to_openai_tool(t) for t in tools]

@@ -25,13 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from autan.agents.models.base import ToolBindingChatModel, last_tool_results, new_tool_call_id
 from jinja2.sandbox import SandboxedEnvironment
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import BaseModel, Field, ValidationError
 
+from autan.agents.models.base import (
+    ToolBindingChatModel,
+    apply_stop,
+    last_tool_results,
+    new_tool_call_id,
+)
 from autan.errors import UserInputError
 
 _JINJA = SandboxedEnvironment(autoescape=False)
@@ -118,6 +123,14 @@ class _FakeBase(ToolBindingChatModel):
     def _respond(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
         raise NotImplementedError
 
+    def _reply(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AIMessage:
+        message = self._respond(messages, kwargs.get("tools") or [])
+        if stop and isinstance(message.content, str):
+            message = message.model_copy(update={"content": apply_stop(message.content, stop)})
+        return message
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -125,7 +138,7 @@ class _FakeBase(ToolBindingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = self._respond(messages, kwargs.get("tools") or [])
+        message = self._reply(messages, stop, kwargs)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -135,7 +148,7 @@ class _FakeBase(ToolBindingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        message = self._respond(messages, kwargs.get("tools") or [])
+        message = self._reply(messages, stop, kwargs)
         for piece in re.findall(r"\S+\s*|\s+", str(message.content)):
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager:
