@@ -85,8 +85,10 @@ class RetrievalSettings(BaseModel):
     embedder: str = "minilm"
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    qdrant_path: str | None = None  # qdrant-client local mode: a directory or ":memory:"
     chunk_tokens: int = 256
     chunk_overlap: int = 32
+    embed_batch: int = 32
 
 
 class GuardSettings(BaseModel):
