@@ -35,6 +35,12 @@ class ModelSettings(BaseModel):
     temperature: float = 0.0
     max_new_tokens: int = 512
     constrained: bool = False
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    quantization: Literal["none", "4bit", "8bit"] = "none"
+    adapter: str | None = None
+    tool_choice: Literal["auto", "any", "first"] = "auto"
+    seed: int | None = None
 
 
 class PlannerSettings(BaseModel):
