@@ -81,6 +81,16 @@ class WebSettings(BaseModel):
     searxng_url: str | None = None
     brave_api_key: str | None = None
     tavily_api_key: str | None = None
+    brave_url: str = "https://api.search.brave.com/res/v1/web/search"
+    tavily_url: str = "https://api.tavily.com/search"
+    search_results: int = 8
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 10.0
+    max_retries: int = 2
+    retry_max_wait_s: float = 10.0
+    max_text_chars: int = 20_000
+    # Test only: loopback (127.0.0.1 / ::1) is reachable on these ports. Settings, never tool args.
+    test_allow_loopback_ports: list[int] = Field(default_factory=list)
 
 
 class RetrievalSettings(BaseModel):
