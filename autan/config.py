@@ -64,6 +64,14 @@ class SandboxSettings(BaseModel):
     max_file_mb: int = 64
     idle_reap_s: float = 600.0
     workspace: Path | None = None
+    max_open_files: int = 256
+    scratch_mb: int = 256
+    max_code_bytes: int = 1_000_000
+    workspace_max_mb: int = 64
+    python: Path | None = None
+    python_paths: list[Path] = Field(default_factory=list)
+    seccomp: bool = True
+    run_as_uid: int = 65534
 
 
 class WebSettings(BaseModel):
