@@ -6,9 +6,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from autan.tools.registry import ToolRegistry
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, ValidationError
+
+from autan.tools.registry import ToolRegistry
 
 SYSTEM_PROMPT = """You are autan, a careful assistant that solves tasks step by step with tools.
 
@@ -76,14 +77,29 @@ def _error_message(call_id: str, name: str, text: str) -> ToolMessage:
     return ToolMessage(content=json.dumps(body), tool_call_id=call_id, name=name, status="error")
 
 
+_TOKEN_CACHE: dict[tuple[str, int, int], int] = {}
+
+
+def _message_tokens(m: BaseMessage) -> int:
+    calls = m.tool_calls if isinstance(m, AIMessage) else ()
+    size = len(m.content) if isinstance(m.content, str) else len(str(m.content))
+    key = (m.id, size, len(calls)) if m.id else None
+    if key is not None and key in _TOKEN_CACHE:
+        return _TOKEN_CACHE[key]
+    n = 4 + size // 4 + sum(len(json.dumps(c["args"])) // 4 + 4 for c in calls)
+    if key is not None:
+        if len(_TOKEN_CACHE) > 16384:
+            _TOKEN_CACHE.clear()
+        _TOKEN_CACHE[key] = n
+    return n
+
+
 def approx_tokens(messages: Sequence[BaseMessage]) -> int:
-    """A model-free token estimate (~4 characters a token) used when no tokenizer is at hand."""
-    total = 0
-    for m in messages:
-        total += 4 + len(str(m.content)) // 4
-        for call in getattr(m, "tool_calls", None) or ():
-            total += len(json.dumps(call.get("args", {}))) // 4 + 4
-    return total
+    """A model-free token estimate (~4 characters a token) used when no tokenizer is at hand.
+
+    Estimates are cached per message id and size, so each step pays only for new messages.
+    """
+    return sum(_message_tokens(m) for m in messages)
 
 
 def _turns(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:

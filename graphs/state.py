@@ -56,7 +56,9 @@ def citations(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     """Passages retrieved in the current turn, from tool results that carry ``citations``."""
     found: dict[str, dict[str, Any]] = {}
     for m in current_turn(messages):
-        result = tool_result(m) if m.type == "tool" else None
+        # a cheap substring test first: most tool results carry no citations
+        cites = m.type == "tool" and '"citations"' in str(m.content)
+        result = tool_result(m) if cites else None
         for c in (result or {}).get("citations") or ():
             if isinstance(c, dict) and "id" in c:
                 found[str(c["id"])] = c

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autan.config import Settings, load_settings
 from autan.errors import UserInputError
+
+if TYPE_CHECKING:
+    from autan.config import Settings
 
 
 def settings_for(model: str | None = None, **sections: Any) -> Settings:
     """Settings from file and environment, with ``--model`` and other CLI flags on top."""
+    from autan.config import load_settings
+
     settings = load_settings()
     if model:
         settings = settings.model_copy(

@@ -5,17 +5,36 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes._guarding import record, refusal, settle
 from autan.graphs.state import AgentState, Node, citations, current_turn
 from autan.tools.base import ToolResult, fail, run_tool
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
-from langchain_core.runnables import RunnableConfig
 
 # Argument names whose value is code or a shell command: checked at the ``code`` stage first.
 CODE_ARGS = ("code", "command")
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One process-wide pool for concurrent tool calls (threads are not started per step)."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="autan-tool")
+
+
+def run_calls(ctx: AgentContext, calls: Sequence[ToolCall]) -> list[ToolResult]:
+    """Run calls concurrently (a single call runs inline); results in call order."""
+
+    def one(call: ToolCall) -> ToolResult:
+        return run_tool(ctx.tools.get(call["name"]), call["args"])
+
+    if len(calls) == 1:
+        return [one(calls[0])]
+    return list(_pool().map(one, calls))
 
 
 def pending_calls(messages: Sequence[BaseMessage]) -> list[ToolCall]:
@@ -76,10 +95,8 @@ def make_tools_node(ctx: AgentContext) -> Node:
             if refused is not None:
                 results[call["id"] or ""] = refused
         runnable = [c for c in calls if (c["id"] or "") not in results]
-        if runnable:
-            with ThreadPoolExecutor(max_workers=min(8, len(runnable))) as pool:
-                outs = pool.map(lambda c: run_tool(ctx.tools.get(c["name"]), c["args"]), runnable)
-                results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
+        outs = run_calls(ctx, runnable) if runnable else []
+        results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
         known = citations(current_turn(messages))
         replies: list[ToolMessage] = []
         for call in calls:
