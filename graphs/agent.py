@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes.approve import make_approve
 from autan.graphs.nodes.guard_input import make_guard_input
@@ -13,11 +19,6 @@ from autan.graphs.nodes.planner import make_planner
 from autan.graphs.nodes.respond import respond
 from autan.graphs.nodes.tools import make_tools_node
 from autan.graphs.state import AgentState
-from langchain_core.messages import AIMessage
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
 
 Route = Literal["tools", "approve", "guard_output"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from autan.guards.base import GuardRunner, passthrough_runner
-from autan.tools.registry import ToolRegistry
 from langchain_core.language_models import BaseChatModel
 
 from autan.config import Settings
+from autan.guards.base import GuardRunner, passthrough_runner
+from autan.tools.registry import ToolRegistry
 
 Recall = Callable[[str], Sequence[str]]
 

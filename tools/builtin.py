@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from autan.tools.base import ToolResult, make_tool, ok
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
 from autan.errors import SecurityViolation, UserInputError
+from autan.tools.base import ToolResult, make_tool, ok
 
 _BINARY: dict[type[ast.operator], Any] = {
     ast.Add: operator.add,

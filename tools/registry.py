@@ -7,11 +7,11 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from autan.tools.base import ToolResult, run_tool, tool_schema
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
 from autan.errors import NotFoundError
+from autan.tools.base import ToolResult, run_tool, tool_schema
 
 # name -> "module:factory"; a factory takes Settings and returns one tool.
 BUILTINS: dict[str, str] = {

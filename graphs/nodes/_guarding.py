@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autan.guards.base import Stage, Verdict
 from langgraph.types import interrupt
+
+from autan.guards.base import Stage, Verdict
 
 
 def record(stage: Stage, verdict: Verdict) -> dict[str, Any]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import interrupt
+
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes.tools import pending_calls
 from autan.graphs.state import AgentState, Node
 from autan.tools.base import fail
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.types import interrupt
 
 
 def make_approve(ctx: AgentContext) -> Node:

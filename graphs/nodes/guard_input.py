@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes._guarding import record, refusal, settle
 from autan.graphs.state import AgentState, Node, current_turn
-from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
 
 
 def make_guard_input(ctx: AgentContext) -> Node:

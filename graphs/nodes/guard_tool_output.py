@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes._guarding import record, refusal, settle
 from autan.graphs.state import AgentState, Node, tool_result
 from autan.guards.base import GuardRunner, Verdict, combine
 from autan.tools.base import fail
-from langchain_core.messages import AIMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
 
 _MIN_CHECKED = 3  # strings shorter than this carry no instruction worth a rail's time
 

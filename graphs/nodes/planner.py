@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import RunnableConfig
+
 from autan.agents.planner import fit_context, out_of_steps_message, repair_messages, system_prompt
 from autan.graphs.context import AgentContext
 from autan.graphs.state import AgentState, Node, current_turn, steps_taken
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.runnables import RunnableConfig
 
 
 def make_planner(ctx: AgentContext) -> Node:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from autan.graphs.state import AgentState, citations
 from langchain_core.runnables import RunnableConfig
+
+from autan.graphs.state import AgentState, citations
 
 _CITE = re.compile(r"\[(\d+)\]")
 
