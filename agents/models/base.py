@@ -44,16 +44,17 @@ def tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:
     return [t["function"]["name"] for t in tools or ()]
 
 
-def last_tool_results(messages: Sequence[BaseMessage]) -> dict[str, Any]:
-    """The latest parsed result of each tool seen in the conversation, by tool name."""
-    results: dict[str, Any] = {}
+def tool_results_by_name(messages: Sequence[BaseMessage]) -> dict[str, list[Any]]:
+    """Every parsed tool result in the conversation, by tool name, oldest first."""
+    results: dict[str, list[Any]] = {}
     for m in messages:
         if m.type == "tool":
             name = getattr(m, "name", None) or "tool"
             try:
-                results[name] = json.loads(str(m.content))
+                value: Any = json.loads(str(m.content))
             except json.JSONDecodeError:
-                results[name] = str(m.content)
+                value = str(m.content)
+            results.setdefault(name, []).append(value)
     return results
 
 

@@ -11,7 +11,8 @@ A script is YAML or JSON::
 
 The turn played is the number of AI messages after the latest user message, so a script is
 stateless and replays the same way after a resume from a checkpoint. ``text`` is a sandboxed
-Jinja2 template that sees ``results`` (latest tool result by tool name) and ``question``.
+Jinja2 template that sees ``results`` (latest tool result by tool name), ``history`` (every
+result by tool name, oldest first) and ``question``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from pydantic import BaseModel, Field, ValidationError
 from autan.agents.models.base import (
     ToolBindingChatModel,
     apply_stop,
-    last_tool_results,
     new_tool_call_id,
+    tool_results_by_name,
 )
 from autan.errors import UserInputError
 
@@ -186,7 +187,9 @@ class ScriptedChatModel(_FakeBase):
         if played >= len(turns):
             return AIMessage(content=self.script.exhausted)
         turn = turns[played]
-        context = {"results": last_tool_results(messages), "question": question}
+        history = tool_results_by_name(messages)
+        latest = {name: values[-1] for name, values in history.items()}
+        context = {"results": latest, "history": history, "question": question}
         text = _JINJA.from_string(turn.text).render(context) if turn.text else ""
         calls = [
             {"name": c.name, "args": c.args, "id": new_tool_call_id(), "type": "tool_call"}

@@ -20,7 +20,7 @@ def test_scripted_demo_runs_tools_and_answers(settings: Any) -> None:
     assert calls == ["calculator", "current_time", "calculator"]
     assert [r["ok"] for r in results] == [True, True, True]
     assert results[0]["value"] == 100.0 and results[2]["value"] == 41.0
-    assert "41.0 m of fence" in answer.text
+    assert "area of 100.0 m² and needs 41.0 m of fence" in answer.text
 
 
 def test_several_calls_in_one_turn_run_and_pair_with_results(settings: Any) -> None:
