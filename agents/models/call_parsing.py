@@ -1,0 +1,133 @@
+"""Tool calls from model text: JSON parsed leniently, repaired when truncated, never dropped.
+
+A model's call text becomes ``tool_calls`` (LangChain ``ToolCall`` dicts) when it parses, and
+``invalid_tool_calls`` when it cannot be repaired, so the planner can show the model its error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from autan.agents.models.base import new_tool_call_id
+
+_ID = re.compile(r"^[A-Za-z0-9]{9}$")
+_TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+_FENCED = re.compile(r"^```(?:json)?\s*(.*?)\s*(?:```)?$", re.S)
+_CLOSERS = {"{": "}", "[": "]"}
+
+
+@dataclass
+class ParsedCalls:
+    """Calls that parsed and those that did not, in the order the model wrote them."""
+
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    invalid_tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _close_truncated(text: str) -> str:
+    """Close strings, objects and arrays a truncated completion left open."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in _CLOSERS:
+            stack.append(_CLOSERS[ch])
+        elif ch in "}]" and stack and stack[-1] == ch:
+            stack.pop()
+    tail = text + ('"' if in_string else "")
+    tail = re.sub(r"[,:]\s*$", "", tail.rstrip())
+    return tail + "".join(reversed(stack))
+
+
+def loads_lenient(text: str) -> Any:
+    """``json.loads`` that also accepts fences, trailing prose, trailing commas, truncation."""
+    body = text.strip()
+    fenced = _FENCED.match(body)
+    if fenced:
+        body = fenced.group(1)
+    start = min((i for i in (body.find("["), body.find("{")) if i >= 0), default=-1)
+    if start < 0:
+        raise ValueError("no JSON object or array found")
+    body = body[start:]
+    attempts = (body, re.sub(r",\s*([}\]])", r"\1", body))
+    for candidate in (*attempts, _close_truncated(attempts[1])):
+        try:
+            value, _ = json.JSONDecoder().raw_decode(candidate)
+            return value
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("not valid JSON and could not be repaired")
+
+
+def _as_call(item: Any) -> tuple[str, Any, str | None]:
+    """Name, arguments and id of one call in any of the shapes models write."""
+    if not isinstance(item, dict):
+        raise ValueError(f"a tool call must be an object, got {type(item).__name__}")
+    fn = item.get("function") if isinstance(item.get("function"), dict) else item
+    name = fn.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("the tool call has no name")
+    args = next((fn[k] for k in ("arguments", "parameters", "args") if k in fn), {})
+    if isinstance(args, str):
+        args = loads_lenient(args) if args.strip() else {}
+    if not isinstance(args, dict):
+        raise ValueError(f"arguments of {name!r} must be an object")
+    call_id = item.get("id") if isinstance(item.get("id"), str) else None
+    return name, args, call_id
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, dict) and isinstance(value.get("tool_calls"), list):
+        return list(value["tool_calls"])
+    return list(value) if isinstance(value, list) else [value]
+
+
+def parse_calls(text: str) -> ParsedCalls:
+    """Every call in ``text`` (one object, a list, ``{"tool_calls": [...]}`` or tagged)."""
+    out = ParsedCalls()
+    tagged = _TAGGED.findall(text)
+    chunks = tagged or [text]
+    for chunk in chunks:
+        try:
+            items = _items(loads_lenient(chunk))
+        except ValueError as exc:
+            out.invalid_tool_calls.append(_invalid(chunk, str(exc)))
+            continue
+        for item in items:
+            try:
+                name, args, call_id = _as_call(item)
+            except ValueError as exc:
+                out.invalid_tool_calls.append(_invalid(json.dumps(item), str(exc)))
+                continue
+            good_id = call_id if call_id and _ID.match(call_id) else new_tool_call_id()
+            out.tool_calls.append({"name": name, "args": args, "id": good_id, "type": "tool_call"})
+    return out
+
+
+def _invalid(args: str, error: str, name: str | None = None) -> dict[str, Any]:
+    guess = re.search(r'"name"\s*:\s*"([^"]+)"', args)
+    return {
+        "name": name or (guess.group(1) if guess else None),
+        "args": args,
+        "id": new_tool_call_id(),
+        "error": error,
+        "type": "invalid_tool_call",
+    }
+
+
+def looks_like_call(text: str) -> bool:
+    """True when a whole completion is a call rather than prose (prompted-JSON models)."""
+    body = text.lstrip()
+    markers = ("<tool_call>", "```json")
+    return body.startswith(("{", "[", *markers)) or any(m.startswith(body) for m in markers)

@@ -1,0 +1,261 @@
+"""The ``local:`` chat model: transformers weights with real tool calls.
+
+Mistral checkpoints with tool tokens (v0.3 and later) are prompted in Mistral's own format by
+mistral-common and their calls are found by the ``[TOOL_CALLS]`` token id; every other model uses
+its chat template with the tools described in the prompt. ``constrained=True`` makes decoding
+produce either text or a call valid against the bound tools' schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, Field
+
+from autan.agents.models.base import ToolBindingChatModel
+from autan.agents.models.call_parsing import ParsedCalls, looks_like_call, parse_calls
+from autan.agents.models.local_loading import LocalRuntime, load_runtime
+from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
+from autan.config import Settings
+from autan.errors import BackendError, UserInputError
+
+_FORCE = ("any", "required")
+
+
+@dataclass
+class _Plan:
+    """One generation: prompt, sampling arguments, and how to read the reply."""
+
+    prompt: list[int]
+    kwargs: dict[str, Any]
+    tools: list[dict[str, Any]]
+    stops: list[str]
+    prefilled_call: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
+    """False, True (any tool) or a tool name, from a LangChain/OpenAI ``tool_choice``."""
+    if isinstance(choice, dict):
+        return str(choice.get("function", {}).get("name") or True)
+    if choice in _FORCE or choice is True:
+        return True
+    if choice == "first":
+        last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
+        return not any(m.type == "tool" for m in messages[last_human + 1 :])
+    if isinstance(choice, str) and choice not in ("auto", "none", ""):
+        return choice
+    return False
+
+
+class LocalChatModel(ToolBindingChatModel):
+    """A Hugging Face causal LM as a LangChain chat model with ``bind_tools`` and streaming."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_id: str
+    runtime: LocalRuntime = Field(exclude=True, repr=False)
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    constrained: bool = False
+    tool_choice: str = "auto"
+    seed: int | None = None
+    timeout_s: float | None = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "autan-local"
+
+    @classmethod
+    def from_settings(cls, target: str, settings: Settings) -> LocalChatModel:
+        """Load (or reuse) the weights ``target`` names, configured by ``settings.model``."""
+        cfg = settings.model
+        return cls(
+            model_id=target,
+            runtime=load_runtime(target, settings),
+            max_new_tokens=cfg.max_new_tokens,
+            temperature=cfg.temperature,
+            constrained=cfg.constrained,
+            tool_choice=cfg.tool_choice,
+            seed=cfg.seed,
+            timeout_s=cfg.timeout_s,
+        )
+
+    def _plan(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> _Plan:
+        fmt = self.runtime.format
+        tools = list(kwargs.get("tools") or [])
+        choice = kwargs.get("tool_choice") or self.tool_choice
+        if choice == "none":
+            tools = []
+        force = _forced(choice, messages) if tools else False
+        if isinstance(force, str):
+            tools = [t for t in tools if t["function"]["name"] == force]
+            if not tools:
+                raise UserInputError(f"tool_choice names {force!r}, which is not bound")
+        prompt = fmt.encode(messages, tools)
+        plan = _Plan(prompt, self._sampling(kwargs), tools, list(stop or []))
+        processors = []
+        if tools and self.constrained:
+            processors.append(self._decoder().processor(tools, force_call=bool(force)))
+        elif force and fmt.tool_call_token is not None:
+            plan.prompt.append(fmt.tool_call_token)
+            plan.prefilled_call = True
+        plan.kwargs["logits_processor"] = processors
+        return plan
+
+    def _decoder(self) -> Any:
+        from autan.agents.models.constrained import ConstrainedDecoder
+
+        rt = self.runtime
+        with rt.lock:
+            if "decoder" not in rt.extras:
+                rt.extras["decoder"] = ConstrainedDecoder(rt.format, rt.source)
+            return rt.extras["decoder"]
+
+    def _sampling(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        temperature = float(kwargs.get("temperature", self.temperature))
+        fmt = self.runtime.format
+        args: dict[str, Any] = {
+            "max_new_tokens": int(kwargs.get("max_new_tokens", self.max_new_tokens)),
+            "do_sample": temperature > 0,
+            "eos_token_id": fmt.eos_ids,
+            "pad_token_id": fmt.eos_ids[0],
+        }
+        if temperature > 0:
+            args.update(temperature=temperature, top_p=self.top_p, top_k=0)
+        if fmt.suppress_ids:
+            args["suppress_tokens"] = fmt.suppress_ids
+        if self.timeout_s:
+            args["max_time"] = self.timeout_s
+        return args
+
+    def _run(self, plan: _Plan, streamer: Any = None) -> list[int]:
+        """Generate; the new token ids (the prefilled call token included)."""
+        rt = self.runtime
+        ids = torch.tensor([plan.prompt], device=rt.model.device)
+        stopping = [TextStop(rt.format, len(plan.prompt), plan.stops)] if plan.stops else []
+        with rt.lock, torch.inference_mode():
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+            try:
+                out = rt.model.generate(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    stopping_criteria=stopping or None,
+                    streamer=streamer,
+                    **plan.kwargs,
+                )
+            except (RuntimeError, ValueError) as exc:
+                raise BackendError(f"local generation failed: {exc}") from exc
+        new = [int(t) for t in out[0, len(plan.prompt) :]]
+        return ([plan.prompt[-1]] if plan.prefilled_call else []) + new
+
+    def reply(self, plan: _Plan, new_ids: list[int]) -> AIMessage:
+        """The AI message for generated ids: text, parsed calls, finish reason and usage."""
+        fmt = self.runtime.format
+        ended = bool(new_ids) and new_ids[-1] in fmt.eos_ids
+        body = [t for t in new_ids if t not in fmt.eos_ids]
+        text_ids, call_ids = fmt.split_call(body)
+        text, stopped = cut_at_stop(fmt.decode(text_ids), plan.stops)
+        calls = ParsedCalls()
+        if call_ids is not None and not stopped:
+            calls = parse_calls(fmt.decode(call_ids))
+        elif plan.tools and not fmt.native_tools and looks_like_call(text):
+            parsed = parse_calls(text)
+            if parsed.tool_calls or any(c["name"] for c in parsed.invalid_tool_calls):
+                calls, text = parsed, ""
+        reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
+        generated = len(new_ids) - int(plan.prefilled_call)
+        return AIMessage(
+            content=text.strip(),
+            tool_calls=calls.tool_calls,
+            invalid_tool_calls=calls.invalid_tool_calls,
+            response_metadata={"finish_reason": reason, "model_name": self.model_id},
+            usage_metadata={
+                "input_tokens": len(plan.prompt),
+                "output_tokens": generated,
+                "total_tokens": len(plan.prompt) + generated,
+            },
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        plan = self._plan(messages, stop, kwargs)
+        message = self.reply(plan, self._run(plan))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        plan = self._plan(messages, stop, kwargs)
+        tokens = TokenQueue()
+        worker = threading.Thread(target=self._worker, args=(plan, tokens), daemon=True)
+        worker.start()
+        decoding = Decoding(self.runtime.format, plan.stops, guard_json=bool(plan.tools))
+        if plan.prefilled_call:
+            decoding.push(plan.prompt[-1])
+        for token in tokens:
+            piece = decoding.push(token)
+            if piece:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                if run_manager:
+                    run_manager.on_llm_new_token(piece, chunk=chunk)
+                yield chunk
+        worker.join()
+        yield self._last_chunk(self.reply(plan, decoding.ids), decoding.sent)
+
+    def _worker(self, plan: _Plan, tokens: TokenQueue) -> None:
+        try:
+            self._run(plan, streamer=tokens)
+        except BaseException as exc:  # handed to the consumer thread, which re-raises
+            tokens.fail(exc)
+        finally:
+            tokens.end()
+
+    @staticmethod
+    def _last_chunk(message: AIMessage, sent: str) -> ChatGenerationChunk:
+        """The rest of the text, every call as a chunk, finish reason and usage."""
+        text = str(message.content)
+        rest = text[len(sent) :] if text.startswith(sent) else ""
+        chunks = [
+            ToolCallChunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+            for i, c in enumerate(message.tool_calls)
+        ]
+        offset = len(chunks)
+        chunks += [
+            ToolCallChunk(
+                name=c.get("name"),
+                args=json.dumps(f"{c.get('error')}: {c.get('args')}"),
+                id=c.get("id"),
+                index=offset + i,
+            )
+            for i, c in enumerate(message.invalid_tool_calls)
+        ]
+        chunk = AIMessageChunk(
+            content=rest,
+            tool_call_chunks=chunks,
+            response_metadata=message.response_metadata,
+            usage_metadata=message.usage_metadata,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=chunk)
