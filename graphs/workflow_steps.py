@@ -1,0 +1,210 @@
+"""What each step kind does, and the journaled attempt loop (retry, timeout, idempotency key)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from autan.config import Settings
+from autan.errors import AutanError, BackendError, UserInputError
+from autan.graphs.workflow_journal import Journal, NeedsHuman, StepFailed, call_with_timeout
+from autan.graphs.workflow_schema import AgentStep, LlmStep, MapStep, StepBase, ToolStep
+from autan.graphs.workflow_template import render_text, render_value
+from autan.tools.base import run_tool
+from autan.tools.idempotency import keyed
+from autan.tools.registry import ToolRegistry
+
+Body = Callable[[], Any]
+
+
+@dataclass
+class StepEnv:
+    """Everything steps share in one run: settings, journal, checkpointer, tools and models."""
+
+    settings: Settings
+    journal: Journal
+    saver: BaseCheckpointSaver[Any]
+    model_spec: str
+    extra_tools: dict[str, BaseTool] = field(default_factory=dict)
+    _models: dict[str, BaseChatModel] = field(default_factory=dict)
+
+    def tool(self, name: str) -> BaseTool:
+        """A tool by name: the run's own tools first, then the built-ins."""
+        if name not in self.extra_tools:
+            self.extra_tools[name] = ToolRegistry.builtin(self.settings, [name]).get(name)
+        return self.extra_tools[name]
+
+    def model(self, spec: str | None) -> BaseChatModel:
+        """A chat model by spec, loaded once per run."""
+        from autan.agents.models.spec import load_model
+
+        spec = spec or self.model_spec
+        if spec not in self._models:
+            self._models[spec] = load_model(spec, self.settings)
+        return self._models[spec]
+
+
+def execute(env: StepEnv, run_id: str, name: str, step: StepBase, body: Body) -> Any:
+    """Run ``body`` as journaled attempts of step ``name``; a ``done`` attempt is replayed."""
+    latest = env.journal.latest(run_id, name)
+    if latest and latest[1] == "done":
+        return latest[2]
+    attempt = latest[0] + (0 if latest[1] == "started" else 1) if latest else 1
+    first = attempt
+    while True:
+        key = f"{run_id}:{name}:{attempt}"
+        env.journal.start(run_id, name, attempt, key)
+        try:
+            out = call_with_timeout(lambda k=key: _keyed(k, body), step.timeout_s)
+        except NeedsHuman:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried or raised
+            message = (
+                exc.one_line() if isinstance(exc, AutanError) else f"{type(exc).__name__}: {exc}"
+            )
+            last = attempt - first + 1 >= step.retry.attempts or not _retryable(exc)
+            if last and step.continue_on_error:
+                out = {"ok": False, "error": message}
+                env.journal.finish(run_id, name, attempt, "done", out)
+                return out
+            env.journal.finish(run_id, name, attempt, "failed", message)
+            if last:
+                raise exc if isinstance(exc, AutanError) else StepFailed(message) from exc
+            time.sleep(step.retry.backoff_s * 2 ** (attempt - first))
+            attempt += 1
+            continue
+        env.journal.finish(run_id, name, attempt, "done", out)
+        return out
+
+
+def _keyed(key: str, body: Body) -> Any:
+    with keyed(key):
+        return body()
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Input and security errors repeat identically; failures of tools and backends may not."""
+    return isinstance(exc, StepFailed | BackendError) or not isinstance(exc, AutanError)
+
+
+def tool_body(env: StepEnv, step: ToolStep, ctx: Mapping[str, Any]) -> Body:
+    """Call the tool with rendered arguments; ``ok: false`` fails the attempt."""
+    tool = env.tool(step.tool)
+    args = render_value(step.args, ctx, f"step {step.id} args")
+    if not isinstance(args, dict):
+        raise UserInputError(f"step {step.id}: args must render to a mapping")
+
+    def body() -> Any:
+        result = run_tool(tool, args)
+        if not result.get("ok"):
+            err = result.get("error") or {}
+            raise StepFailed(f"tool {step.tool} failed: {err.get('message', err)}")
+        return result
+
+    return body
+
+
+def llm_body(env: StepEnv, step: LlmStep, ctx: Mapping[str, Any]) -> Body:
+    """Ask the model; with a schema the reply must be JSON that validates."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    model = env.model(step.model)
+    prompt = render_text(step.llm, ctx, f"step {step.id} llm")
+    messages: list[Any] = [HumanMessage(content=prompt)]
+    if step.system:
+        messages.insert(0, SystemMessage(content=render_text(step.system, ctx, step.id)))
+
+    def body() -> Any:
+        reply = model.invoke(messages)
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        if step.json_schema is None:
+            return text
+        return parse_json_reply(text, step.json_schema)
+
+    return body
+
+
+def parse_json_reply(text: str, schema: dict[str, Any]) -> Any:
+    """The JSON value in a model reply (code fences allowed), validated against ``schema``."""
+    import jsonschema
+
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    raw = fenced.group(1) if fenced else text
+    start = min((i for i in (raw.find("{"), raw.find("[")) if i >= 0), default=-1)
+    try:
+        value = json.loads(raw[start:] if start >= 0 else raw)
+    except json.JSONDecodeError as exc:
+        raise StepFailed(f"the model did not reply with JSON: {exc.msg}") from None
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "reply"
+        raise StepFailed(
+            f"the model's JSON does not match the schema at {where}: {exc.message}"
+        ) from None
+    return value
+
+
+def agent_body(
+    env: StepEnv, step: AgentStep, ctx: Mapping[str, Any], thread: str, resume: Any
+) -> Body:
+    """Run the agent graph on the sub-goal in its own durable thread; resume it when asked."""
+    from autan.api import Agent
+
+    goal = render_text(step.agent, ctx, f"step {step.id} agent")
+    agent = Agent(
+        step.model or env.model_spec,
+        tools=step.tools,
+        settings=env.settings,
+        checkpointer=env.saver,
+    )
+
+    def body() -> Any:
+        config = agent.config(thread)
+        snap = agent.graph.get_state(config)
+        if resume is not None and snap.interrupts:
+            agent.resume(thread, resume)
+        elif snap.next and not snap.interrupts:
+            agent.graph.invoke(None, config)
+        elif not snap.values:
+            agent.run(goal, thread_id=thread)
+        after = agent.graph.get_state(config)
+        if after.interrupts:
+            raise NeedsHuman(dict(after.interrupts[0].value))
+        values = after.values
+        return {"answer": str(values.get("answer", "")), "sources": values.get("sources") or []}
+
+    return body
+
+
+def map_items(env: StepEnv, run_id: str, step: MapStep, ctx: Mapping[str, Any]) -> list[Any]:
+    """Run the inner step once per item, at most ``concurrency`` at a time; results in order."""
+    items = render_value(step.map.over, ctx, f"step {step.id} map.over")
+    if not isinstance(items, list | tuple):
+        raise UserInputError(
+            f"step {step.id}: map.over must give a list, not {type(items).__name__}"
+        )
+    inner = step.map.step
+
+    def one(index: int, item: Any) -> Any:
+        scope = {**ctx, step.map.item: item, "index": index}
+        name = f"{step.id}[{index}]"
+        if isinstance(inner, ToolStep):
+            body = tool_body(env, inner, scope)
+        elif isinstance(inner, LlmStep):
+            body = llm_body(env, inner, scope)
+        else:
+            body = agent_body(env, inner, scope, f"run:{run_id}:{name}", None)
+        return execute(env, run_id, name, inner, body)
+
+    with ThreadPoolExecutor(max_workers=step.map.concurrency) as pool:
+        return list(pool.map(one, range(len(items)), items))
