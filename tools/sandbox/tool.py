@@ -1,0 +1,95 @@
+"""The ``python`` and ``run_command`` tools: code and commands in one sandbox session per name."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+from langchain_core.tools import BaseTool
+
+from autan.config import Settings
+from autan.errors import UserInputError
+from autan.tools.base import ToolResult, make_tool
+from autan.tools.sandbox.executor import SessionPool, make_executor
+from autan.tools.sandbox.result import ExecResult
+
+# One pool per Settings object, so ``python`` and ``run_command`` share sessions.
+_POOLS: dict[int, tuple[Settings, SessionPool]] = {}
+
+
+def session_pool(settings: Settings) -> SessionPool:
+    """The sessions the sandbox tools made from ``settings``."""
+    entry = _POOLS.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        pool = SessionPool(make_executor(settings), settings.sandbox.workspace)
+        entry = _POOLS[id(settings)] = (settings, pool)
+    return entry[1]
+
+
+@atexit.register
+def close_all_sessions() -> None:
+    """Stop every sandbox the tools started (also run at interpreter exit)."""
+    while _POOLS:
+        _, (_, pool) = _POOLS.popitem()
+        pool.close_all()
+
+
+def _limits(pool: SessionPool, timeout_s: float | None) -> Any:
+    return pool.executor.limits({"timeout_s": timeout_s})
+
+
+def make_python_tool(settings: Settings) -> BaseTool:
+    """The ``python`` tool: a persistent, isolated Python session (see docs/sandbox.md)."""
+    pool = session_pool(settings)
+
+    def python(
+        code: str, session: str = "default", reset: bool = False, timeout_s: float | None = None
+    ) -> ToolResult:
+        """Run Python 3 code in an isolated sandbox session that keeps variables between calls.
+
+        Print what you need to see. No network; only the standard library; files you write stay
+        in the session's scratch directory (the current directory).
+
+        Args:
+            code: Python source to run.
+            session: Session name; calls with the same name share variables and files.
+            reset: Start the session afresh (forget variables and files) before running.
+            timeout_s: Wall-clock limit of this call in seconds (default from settings).
+        """
+        try:
+            limits = _limits(pool, timeout_s)
+            box = pool.get(session)
+        except UserInputError as exc:
+            return ExecResult.from_error(exc).to_dict()
+        if reset:
+            box.close()
+        return box.run(code, limits).to_dict()
+
+    return make_tool(python)
+
+
+def make_run_command_tool(settings: Settings) -> BaseTool:
+    """The ``run_command`` tool: a shell command in the same sandbox as ``python``."""
+    pool = session_pool(settings)
+
+    def run_command(
+        command: str, session: str = "default", timeout_s: float | None = None
+    ) -> ToolResult:
+        """Run a shell command (for example "pytest -q" or "ls -la") inside the sandbox.
+
+        It runs with /bin/sh in the session's scratch directory, which holds a copy of the
+        workspace in workspace mode; changed files come back in "files" with a diff.
+
+        Args:
+            command: The shell command line.
+            session: Session name, shared with the python tool.
+            timeout_s: Wall-clock limit in seconds (default from settings).
+        """
+        try:
+            limits = _limits(pool, timeout_s)
+            box = pool.get(session)
+        except UserInputError as exc:
+            return ExecResult.from_error(exc).to_dict()
+        return box.command(command, limits).to_dict()
+
+    return make_tool(run_command)
