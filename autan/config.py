@@ -110,8 +110,8 @@ class RetrievalSettings(BaseModel):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     qdrant_path: str | None = None  # qdrant-client local mode: a directory or ":memory:"
-    chunk_tokens: int = 256
-    chunk_overlap: int = 32
+    chunk_tokens: int = 160
+    chunk_overlap: int = 24
     embed_batch: int = 32
 
 
