@@ -1,0 +1,232 @@
+"""``autan ingest``, ``autan search``, ``autan collections`` and ``autan eval retrieval``.
+
+Heavy modules (torch, transformers, qdrant) are imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from autan.cli._common import emit_json, settings_for
+from autan.errors import UserInputError
+
+if TYPE_CHECKING:
+    from autan.config import Settings
+
+collections_app = typer.Typer(help="List or drop document collections.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", "-c", help="collection (default: settings)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def _settings(collection: str | None) -> Settings:
+    return settings_for(retrieval={"collection": collection}) if collection else settings_for()
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to index")],
+    collection: CollectionOpt = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag every chunk (repeat)")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="extra file/folder name glob to skip")
+    ] = None,
+    json_out: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Index documents incrementally: unchanged files are never embedded again."""
+    from autan.memory.embeddings import load_embedder
+    from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
+    from autan.memory.ingest.pipeline import Ingestor
+    from autan.memory.ingest.progress import Reporter, RichReporter, Silent
+    from autan.memory.vectorstore import check_name, open_store
+
+    settings = _settings(collection)
+    cfg = settings.retrieval
+    check_name(cfg.collection)
+    resolve_roots(paths)  # bad paths fail before the store or the model is touched
+    embedder = load_embedder(cfg.embedder)
+    reporter: Reporter = Silent() if json_out or quiet else RichReporter()
+    store = open_store(settings)
+    try:
+        report = Ingestor(
+            store,
+            embedder,
+            collection=cfg.collection,
+            chunk_tokens=cfg.chunk_tokens,
+            chunk_overlap=cfg.chunk_overlap,
+            batch_size=cfg.embed_batch * 4,
+            excludes=DEFAULT_EXCLUDES + tuple(exclude or ()),
+            tags=tuple(tag or ()),
+            reporter=reporter,
+        ).run(paths)
+    finally:
+        store.close()
+    _show_report(report.to_dict(), json_out)
+    if report.interrupted:
+        raise typer.Exit(130)
+
+
+def _show_report(r: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        emit_json({"ok": not r["interrupted"], **r, "error": None})
+        return
+    typer.echo(
+        f"{r['collection']}: {r['files_indexed']} files indexed "
+        f"({r['chunks_embedded']} chunks embedded), {r['files_unchanged']} unchanged, "
+        f"{r['files_removed']} removed ({r['chunks_removed']} chunks), "
+        f"{r['files_skipped']} skipped, in {r['seconds']:.1f} s"
+    )
+    for item in r["skipped"][:20]:
+        typer.echo(f"  skipped {item['path']}: {item['reason']}", err=True)
+    if len(r["skipped"]) > 20:
+        typer.echo(f"  … and {len(r['skipped']) - 20} more skipped", err=True)
+    if r["interrupted"]:
+        typer.echo("interrupted: run the same command again to resume", err=True)
+
+
+def _filters(pairs: list[str]) -> dict[str, Any]:
+    aliases = {"path": "path_prefix", "tag": "tags", "prefix": "path_prefix"}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = aliases.get(key.strip(), key.strip())
+        if not sep or not value:
+            raise UserInputError(
+                f"bad --filter {pair!r}", hint="use key=value with source, path, tag, after, before"
+            )
+        if key == "path_prefix":
+            value = Path(value).expanduser().resolve().as_posix()
+        if key == "tags":
+            values.setdefault("tags", []).append(value)
+        else:
+            values[key] = value
+    return values
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="what to look for")],
+    collection: CollectionOpt = None,
+    k: Annotated[int, typer.Option("-k", help="number of passages")] = 5,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="key=value: source, path, tag, after, before (repeat)"),
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or bm25")] = "hybrid",
+    json_out: JsonOpt = False,
+) -> None:
+    """Hybrid search with numbered, cited passages."""
+    from autan.memory.evaluation import MODES
+    from autan.memory.retriever import Retriever, citation, make_filter
+
+    if not query.strip():
+        raise UserInputError("the query is empty", hint="give a question or some keywords")
+    if mode not in MODES:
+        raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
+    retriever = Retriever(_settings(collection))
+    try:
+        hits = retriever.search(query, k, make_filter(_filters(filter_ or [])), MODES[mode])
+    finally:
+        retriever.close()
+    cites = [citation(h, i) for i, h in enumerate(hits, 1)]
+    if json_out:
+        emit_json(
+            {
+                "ok": True,
+                "query": query,
+                "collection": retriever.collection,
+                "citations": cites,
+                "error": None,
+            }
+        )
+        return
+    if not cites:
+        typer.echo("no matching passages")
+    for c in cites:
+        heading = " › ".join(c["heading_path"]) or c["title"]
+        typer.echo(
+            f"[{c['id']}] {c['source']}:{c['start']}-{c['end']} — {heading}  ({c['score']:.4f})"
+        )
+        snippet = " ".join(c["text"].split())
+        typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@collections_app.command("list")
+def list_collections(json_out: JsonOpt = False) -> None:
+    """Collections with their size, dimension and embedder."""
+    from autan.memory.vectorstore import open_store
+
+    store = open_store(settings_for())
+    try:
+        infos = [store.info(name) for name in store.collections()]
+    finally:
+        store.close()
+    if json_out:
+        emit_json({"collections": [vars(i) for i in infos]})
+        return
+    if not infos:
+        typer.echo("no collections; index documents with 'autan ingest PATH'")
+    for i in infos:
+        typer.echo(f"{i.name:<20} {i.count:>8} chunks  {i.dim}-d  {i.model or '?'}")
+
+
+@collections_app.command("drop")
+def drop_collection(
+    name: Annotated[str, typer.Argument(help="collection to delete")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Delete a collection and everything in it."""
+    from autan.memory.vectorstore import check_name, open_store
+
+    check_name(name)
+    store = open_store(settings_for())
+    try:
+        size = store.info(name).count
+        if not yes and sys.stdin.isatty():
+            typer.confirm(f"drop collection {name!r} with {size} chunks?", abort=True)
+        store.drop(name)
+    finally:
+        store.close()
+    typer.echo(f"dropped {name} ({size} chunks)")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    queries: Annotated[Path, typer.Option("--queries", help="JSON Lines file of questions")],
+    collection: CollectionOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """nDCG@10, Recall@5 and MRR for BM25-only, dense-only and hybrid search."""
+    from autan.memory.evaluation import evaluate, load_queries
+    from autan.memory.retriever import Retriever
+
+    qs = load_queries(queries)
+    retriever = Retriever(_settings(collection))
+    try:
+        retriever.store.info(retriever.collection)
+        embedder = retriever.embedder
+        retriever.store.ensure_collection(retriever.collection, embedder.dim, embedder.name)
+        results = evaluate(retriever.store, embedder, retriever.collection, qs)
+    finally:
+        retriever.close()
+    if json_out:
+        emit_json({"queries": len(qs), "collection": retriever.collection, "results": results})
+        return
+    typer.echo(f"{len(qs)} queries over {retriever.collection!r}")
+    typer.echo(f"{'mode':<8} {'nDCG@10':>8} {'Recall@5':>9} {'MRR':>7}")
+    for mode, r in results.items():
+        typer.echo(f"{mode:<8} {r['ndcg@10']:>8.3f} {r['recall@5']:>9.3f} {r['mrr']:>7.3f}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app."""
+    app.command("ingest")(ingest)
+    app.command("search")(search)
+    app.add_typer(collections_app, name="collections")
+    app.add_typer(eval_app, name="eval")
