@@ -12,7 +12,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from autan.errors import AutanError
@@ -45,8 +44,19 @@ _register_groups()
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"error: {message}", err=True)
+    sys.stderr.write(f"error: {message}\n")
     return code
+
+
+def _usage_message(exc: Exception) -> str | None:
+    """The one-line message of a click-style usage error (typer vendors its own click)."""
+    if not any(c.__name__ == "ClickException" for c in type(exc).__mro__):
+        return None
+    ctx = getattr(exc, "ctx", None)
+    where = "autan"
+    if ctx is not None:
+        where = f"autan {ctx.command_path.partition(' ')[2]}".strip()
+    return f"{exc.format_message()} (see '{where} --help')"  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,15 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="autan", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         return _fail("aborted", 130)
-    except click.UsageError as exc:
-        if debug:
-            raise
-        where = f"autan {exc.ctx.command_path.partition(' ')[2]}".strip() if exc.ctx else "autan"
-        return _fail(f"{exc.format_message()} (see '{where} --help')", 2)
     except AutanError as exc:
         if debug:
             raise
@@ -75,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI boundary turns bugs into one line too
         if debug:
             raise
+        usage = _usage_message(exc)
+        if usage is not None:
+            return _fail(usage, int(getattr(exc, "exit_code", 2)))
         return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)", 1)
 
 

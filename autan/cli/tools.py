@@ -9,6 +9,11 @@ import typer
 from autan.cli._common import emit_json, parse_json_object, settings_for
 from autan.errors import NotFoundError
 
+# Failure types that mean "fix your input" (exit 2); any other failure is a runtime one (exit 1).
+INPUT_ERRORS = frozenset(
+    {"UserInputError", "NotFoundError", "InvalidArguments", "SecurityViolation", "ConfigError"}
+)
+
 tool_app = typer.Typer(help="List tools and run one outside any agent.", no_args_is_help=True)
 
 
@@ -45,7 +50,8 @@ def run_tool(
     result = registry.run(name, arguments)
     emit_json(result)
     if not result.get("ok"):
-        raise typer.Exit(1)
+        kind = (result.get("error") or {}).get("type")
+        raise typer.Exit(2 if kind in INPUT_ERRORS else 1)
 
 
 def register(app: typer.Typer) -> None:

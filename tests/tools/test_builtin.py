@@ -1,0 +1,95 @@
+"""Built-in tools: exact arithmetic without eval, the clock, and a workspace-confined reader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autan.tools.registry import ToolRegistry
+
+
+@pytest.fixture
+def registry(settings: Any) -> ToolRegistry:
+    return ToolRegistry.builtin(settings, ["calculator", "current_time", "read_file"])
+
+
+@pytest.mark.parametrize(
+    "expression, value",
+    [("2 + 3 * 4", 14), ("(1 + 2) ** 3", 27), ("7 // 2", 3), ("-2 ** 2", -4), ("sqrt(16)", 4.0)],
+)
+def test_calculator_evaluates_arithmetic(
+    registry: ToolRegistry, expression: str, value: float
+) -> None:
+    assert registry.run("calculator", {"expression": expression})["value"] == value
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('touch /tmp/autan-pwned')",
+        "().__class__.__bases__[0].__subclasses__()",
+        "open('/etc/passwd').read()",
+        "[x for x in range(10)]",
+        "lambda: 1",
+        "9 ** 9 ** 9",
+        "1 / 0",
+        "a = 1",
+    ],
+)
+def test_calculator_refuses_everything_but_arithmetic(
+    registry: ToolRegistry, expression: str
+) -> None:
+    result = registry.run("calculator", {"expression": expression})
+    assert result["ok"] is False
+    assert result["error"]["type"] == "UserInputError"
+    assert not Path("/tmp/autan-pwned").exists()
+
+
+def test_current_time_reports_the_zone_and_rejects_unknown_ones(registry: ToolRegistry) -> None:
+    paris = registry.run("current_time", {"timezone": "Europe/Paris"})
+    assert paris["ok"] and paris["iso"].endswith(("+01:00", "+02:00"))
+    bad = registry.run("current_time", {"timezone": "Mars/Olympus"})
+    assert bad["ok"] is False and "unknown time zone" in bad["error"]["message"]
+
+
+def test_read_file_reads_inside_the_workspace(registry: ToolRegistry, workspace: Path) -> None:
+    (workspace / "sub").mkdir()
+    (workspace / "sub" / "a.txt").write_text("hello", encoding="utf-8")
+    result = registry.run("read_file", {"path": "sub/a.txt"})
+    assert result == {
+        "ok": True,
+        "path": "sub/a.txt",
+        "text": "hello",
+        "truncated": False,
+        "error": None,
+    }
+    capped = registry.run("read_file", {"path": "sub/a.txt", "max_bytes": 2})
+    assert capped["text"] == "he" and capped["truncated"] is True
+
+
+def test_read_file_refuses_dotdot_and_symlink_escapes(
+    registry: ToolRegistry, workspace: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CANARY", encoding="utf-8")
+    os.symlink(secret, workspace / "link.txt")
+    os.symlink(tmp_path, workspace / "dirlink")
+    for path in [
+        "../secret.txt",
+        "link.txt",
+        "dirlink/secret.txt",
+        str(secret),
+        "sub/../../secret.txt",
+    ]:
+        result = registry.run("read_file", {"path": path})
+        assert result["ok"] is False, path
+        assert result["error"]["type"] == "SecurityViolation", path
+        assert "TOP-SECRET-CANARY" not in str(result)
+
+
+def test_bad_arguments_are_reported_as_data(registry: ToolRegistry) -> None:
+    result = registry.run("calculator", {"expr": "1"})
+    assert result["ok"] is False and "expression" in result["error"]["message"]
