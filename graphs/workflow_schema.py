@@ -207,12 +207,15 @@ class Located:
         """A pydantic error location with union tags removed: keys that exist in the data."""
         path: list[Any] = []
         cur: Any = self.data
-        for part in loc:
+        for i, part in enumerate(loc):
+            tag = part in KINDS and i + 1 < len(loc) and isinstance(cur, dict)
+            if tag and loc[i + 1] in cur:
+                continue
             if isinstance(cur, dict) and part in cur:
                 cur = cur[part]
             elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
                 cur = cur[part]
-            elif isinstance(part, str) and part in KINDS or part == "function-after":
+            elif part in KINDS:
                 continue
             else:
                 path.append(part)

@@ -276,7 +276,7 @@ class Workflow:
             if decision is None:
                 return self._result(run_id)
             inputs = Command(resume=decision)
-        elif not snap.next:
+        elif not snap.next and not snap.tasks:  # finished (pending writes count as unfinished)
             return self._result(run_id)
         self.journal.set_status(run_id, "running")
         return self._drive(run_id, inputs)

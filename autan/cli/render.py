@@ -67,7 +67,7 @@ def render(events: Iterable[Event]) -> dict[str, Any] | None:
 
 def ask_human(payload: dict[str, Any]) -> Any:
     """Turn an interrupt into a decision at the terminal (approve / deny / edit)."""
-    if payload.get("type") == "approval":
+    if payload.get("type") == "approval" and payload.get("calls"):
         decisions: dict[str, Any] = {}
         for call in payload.get("calls", []):
             err.print(f"[bold]Approve[/bold] {call['name']} {_short(call['args'], 400)}?")
@@ -80,6 +80,10 @@ def ask_human(payload: dict[str, Any]) -> Any:
                     "decision": "approve" if choice.startswith("a") else "deny"
                 }
         return decisions
+    if payload.get("type") == "approval" or "message" in payload:
+        err.print(f"[bold]Approve step {payload.get('step')}[/bold]: {payload.get('message')}")
+        choice = typer.prompt("approve / deny", default="deny").strip().lower()
+        return {"decision": "approve" if choice.startswith("a") else "deny"}
     err.print(
         f"[bold]A guard asks for review[/bold]: {payload.get('stage')} flagged by "
         f"{payload.get('rail')} ({'; '.join(payload.get('reasons') or [])})"
