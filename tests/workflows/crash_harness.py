@@ -31,7 +31,7 @@ ITEMS = ["a", "b", "c", "d"]
 
 
 def _effect(label: str) -> str:
-    return "  - {id: %s, tool: effect, args: {label: %s}}\n" % (label, label)
+    return "  - {id: " + label + ", tool: effect, args: {label: " + label + "}}\n"
 
 
 FLOW = (
