@@ -97,7 +97,7 @@ class WebSettings(BaseModel):
     max_retries: int = 2
     retry_max_wait_s: float = 10.0
     max_text_chars: int = 20_000
-    # Test only: loopback (127.0.0.1 / ::1) is reachable on these ports. Settings, never tool args.
+    # Test only: 127.0.0.1 is reachable on these ports. A setting, never a tool argument.
     test_allow_loopback_ports: list[int] = Field(default_factory=list)
 
 
