@@ -63,3 +63,19 @@ def read_text_arg(text: str | None, file: Path | None, what: str = "--text") -> 
         return file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UserInputError(f"{file} is not UTF-8 text") from None
+
+
+def shared_group(app: Any, name: str, help: str) -> Any:
+    """The sub-command group ``name`` of ``app``, created on first use.
+
+    Several command modules add commands to one group (``autan eval retrieval`` and
+    ``autan eval guards``); each calls this instead of ``app.add_typer``.
+    """
+    import typer
+
+    for info in app.registered_groups:
+        if info.name == name:
+            return info.typer_instance
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
