@@ -132,6 +132,7 @@ def bwrap_spawn(settings: SandboxSettings, cfg: dict[str, Any], tar: bytes | Non
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
     argv += ["--size", str(settings.scratch_mb << 20), "--tmpfs", ROOT, "--chdir", ROOT]
     env = {"HOME": ROOT, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": ":".join(paths)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PATH"] = f"{python.parent}:/usr/local/bin:/usr/bin:/bin"
     for key, value in env.items():
         argv += ["--setenv", key, value]
