@@ -128,6 +128,10 @@ class MemorySettings(BaseModel):
     checkpoint_url: str | None = None
     user: str = "default"
     recall_k: int = 3
+    auto_recall: bool = True
+    embedder: str | None = None  # None: the retrieval embedder
+    dedup_threshold: float = 0.92
+    compact_at: float = 0.75  # summarise older turns past this share of planner.context_tokens
 
 
 class Settings(BaseSettings):
