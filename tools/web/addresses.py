@@ -98,7 +98,7 @@ def forbidden_rule(ip: IPAddress) -> str | None:
 
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Judges resolved addresses; ``loopback_ports`` is a test-only hole for local servers.
+    """Judges resolved addresses; ``loopback_ports`` opens 127.0.0.1 on those ports, for tests.
 
     It is set from settings or a constructor, never from tool arguments.
     """
@@ -128,4 +128,4 @@ class AddressPolicy:
 
 
 def _plain_loopback(ip: IPAddress) -> bool:
-    return str(ip) in ("127.0.0.1", "::1")
+    return str(ip) == "127.0.0.1"
