@@ -126,6 +126,27 @@ def _invalid(args: str, error: str, name: str | None = None) -> dict[str, Any]:
     }
 
 
+def cut_off(text: str, limit: int) -> ParsedCalls:
+    """Calls from a reply that hit the token limit: complete ones kept, the cut one invalid."""
+    body = text.strip()
+    body = body[1:] if body.startswith("[") else body
+    decoder, complete, at = json.JSONDecoder(), [], 0
+    while True:
+        at += len(body[at:]) - len(body[at:].lstrip(" ,\n"))
+        try:
+            item, end = decoder.raw_decode(body, at)
+        except json.JSONDecodeError:
+            break
+        complete.append(item)
+        at = end
+    out = parse_calls(json.dumps(complete)) if complete else ParsedCalls()
+    rest = body[at:].strip()
+    if rest and rest != "]":
+        error = f"the reply was cut off at max_new_tokens={limit}; this call is incomplete"
+        out.invalid_tool_calls.append(_invalid(rest, error))
+    return out
+
+
 def looks_like_call(text: str) -> bool:
     """True when a whole completion is a call rather than prose (prompted-JSON models)."""
     body = text.lstrip()

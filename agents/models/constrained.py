@@ -29,7 +29,25 @@ MAX_CALLS = 8
 _PROSE = r"/[ \t\n]*[^ \t\n{\[<`](?s:.*)/"
 
 
-def call_schema(tools: Sequence[dict[str, Any]], *, several: bool) -> dict[str, Any]:
+def closed(schema: Any) -> Any:
+    """``schema`` with ``additionalProperties: false`` wherever objects left it open.
+
+    Tool calls name their arguments; unlisted keys would only let decoding wander (OpenAI's
+    strict mode makes the same choice). The result still validates against the original.
+    """
+    if isinstance(schema, list):
+        return [closed(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: closed(v) for k, v in schema.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def call_schema(
+    tools: Sequence[dict[str, Any]], *, several: bool, max_calls: int = MAX_CALLS
+) -> dict[str, Any]:
     """JSON schema of one call ``{"name", "arguments"}`` to any tool, or a list of them."""
     one = {
         "anyOf": [
@@ -37,7 +55,7 @@ def call_schema(tools: Sequence[dict[str, Any]], *, several: bool) -> dict[str, 
                 "type": "object",
                 "properties": {
                     "name": {"const": t["function"]["name"]},
-                    "arguments": t["function"].get("parameters") or {"type": "object"},
+                    "arguments": closed(t["function"].get("parameters") or {"type": "object"}),
                 },
                 "required": ["name", "arguments"],
                 "additionalProperties": False,
@@ -45,21 +63,30 @@ def call_schema(tools: Sequence[dict[str, Any]], *, several: bool) -> dict[str, 
             for t in tools
         ]
     }
-    many = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_CALLS}
-    schema: dict[str, Any] = many if several else {"anyOf": [one, many]}
+    many = {"type": "array", "items": one, "minItems": 1, "maxItems": max_calls}
+    if several:
+        schema: dict[str, Any] = many
+    else:
+        schema = {"anyOf": [one, many]} if max_calls > 1 else one
     schema["x-guidance"] = {**JSON_STYLE, "lenient": True}
     return schema
 
 
 def lark_grammar(
-    tools: Sequence[dict[str, Any]], call_token: int | None, *, force_call: bool
+    tools: Sequence[dict[str, Any]],
+    call_token: int | None,
+    *,
+    force_call: bool,
+    max_calls: int = MAX_CALLS,
 ) -> str:
     """Lark grammar: text, or ``[TOOL_CALLS] [calls]`` (native) / a JSON call (prompted)."""
     if call_token is not None:
-        call = f'<[{call_token}]> " " %json {json.dumps(call_schema(tools, several=True))}'
+        schema = call_schema(tools, several=True, max_calls=max_calls)
+        call = f'<[{call_token}]> " " %json {json.dumps(schema)}'
         prose = r"/(?s:.+)/"
     else:
-        call = f"%json {json.dumps(call_schema(tools, several=False))}"
+        schema = call_schema(tools, several=False, max_calls=max_calls)
+        call = f"%json {json.dumps(schema)}"
         prose = _PROSE
     start = "call" if force_call else "text | call"
     return f"start: {start}\ncall: {call}\ntext: {prose}\n"
@@ -167,9 +194,12 @@ class ConstrainedDecoder:
                 self._compiled[grammar] = proto
             return proto.deep_copy()
 
-    def processor(self, tools: Sequence[dict[str, Any]], *, force_call: bool) -> GrammarProcessor:
+    def processor(
+        self, tools: Sequence[dict[str, Any]], *, force_call: bool, max_calls: int = MAX_CALLS
+    ) -> GrammarProcessor:
         """A fresh logits processor for one generation over ``tools``."""
-        grammar = lark_grammar(tools, self.format.tool_call_token, force_call=force_call)
+        token = self.format.tool_call_token
+        grammar = lark_grammar(tools, token, force_call=force_call, max_calls=max_calls)
         vocab = int(self.tokenizer.vocab_size)
         return GrammarProcessor(self._matcher(grammar), vocab, self.format.eos_ids)
 

@@ -21,13 +21,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 
 from autan.agents.models.base import ToolBindingChatModel
-from autan.agents.models.call_parsing import ParsedCalls, looks_like_call, parse_calls
+from autan.agents.models.call_parsing import ParsedCalls, cut_off, looks_like_call, parse_calls
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
 from autan.config import Settings
 from autan.errors import BackendError, UserInputError
 
 _FORCE = ("any", "required")
+MAX_CALLS = 8
 
 
 @dataclass
@@ -107,7 +108,9 @@ class LocalChatModel(ToolBindingChatModel):
         plan = _Plan(prompt, self._sampling(kwargs), tools, list(stop or []))
         processors = []
         if tools and self.constrained:
-            processors.append(self._decoder().processor(tools, force_call=bool(force)))
+            most = 1 if kwargs.get("parallel_tool_calls") is False else MAX_CALLS
+            decoder = self._decoder()
+            processors.append(decoder.processor(tools, force_call=bool(force), max_calls=most))
         elif force and fmt.tool_call_token is not None:
             plan.prompt.append(fmt.tool_call_token)
             plan.prefilled_call = True
@@ -171,6 +174,8 @@ class LocalChatModel(ToolBindingChatModel):
         calls = ParsedCalls()
         if call_ids is not None and not stopped:
             calls = parse_calls(fmt.decode(call_ids))
+            if not ended and new_ids:
+                calls = cut_off(fmt.decode(call_ids), plan.kwargs["max_new_tokens"])
         elif plan.tools and not fmt.native_tools and looks_like_call(text):
             parsed = parse_calls(text)
             if parsed.tool_calls or any(c["name"] for c in parsed.invalid_tool_calls):
