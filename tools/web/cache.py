@@ -65,7 +65,7 @@ class PageCache:
 
     def put(self, page: Page) -> Page:
         """Store ``page`` (now) and return it as stored."""
-        page = replace(page, stored_at=time.time(), from_cache=False)
+        page = replace(page, stored_at=time.time())
         meta_path, body_path = self._paths(page.url)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         meta = {k: v for k, v in asdict(page).items() if k not in ("body", "from_cache")}

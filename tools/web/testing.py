@@ -112,7 +112,7 @@ class LoopbackServer:
         self._server = cls((host, 0), _Handler)
         self._server.owner = self
         self.host, self.port = host, int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     @property
     def origin(self) -> str:
