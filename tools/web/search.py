@@ -7,6 +7,8 @@ the normal case. Results are normalised to title/url/snippet and deduplicated by
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +23,7 @@ HOW_TO_CONFIGURE = (
     "or AUTAN_WEB__BRAVE_API_KEY=..., or AUTAN_WEB__TAVILY_API_KEY=... "
     "(or the same keys under [web] in autan.toml); see docs/web.md"
 )
+_TAGS = re.compile(r"<[^>]{0,200}>")
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,17 @@ def _json(response: httpx.Response, provider: str) -> dict[str, Any]:
     return data
 
 
+def _plain(value: Any) -> str:
+    """Text without the <strong> highlighting some APIs put in titles and snippets."""
+    return " ".join(html.unescape(_TAGS.sub("", str(value or ""))).split())
+
+
 def _hits(items: Any, snippet_key: str) -> list[SearchHit]:
     hits = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("url"), str):
-            title, snippet = item.get("title") or "", item.get(snippet_key) or ""
-            hits.append(SearchHit(str(title).strip(), item["url"], str(snippet).strip()))
+            title, snippet = _plain(item.get("title")), _plain(item.get(snippet_key))
+            hits.append(SearchHit(title, item["url"], snippet))
     return hits
 
 
