@@ -99,15 +99,15 @@ def _html(html: str, url: str) -> Extracted:
         tree = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return Extracted(title="", text=_tidy(html))
-    title = _tidy(tree.findtext(".//title") or "")
+    title = _tidy(tree.findtext(".//title") or tree.findtext(".//h1") or "")
     links = _links(tree, url)
-    doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_formatting=True, include_tables=True
+    doc = (
+        trafilatura.bare_extraction(  # metadata extraction would double the time; <title> is enough
+            html, url=url, with_metadata=False, include_formatting=True, include_tables=True
+        )
     )
-    text = getattr(doc, "text", None) or ""
-    if not text:
-        text = tree.text_content()
-    return Extracted(title=title or getattr(doc, "title", "") or "", text=_tidy(text), links=links)
+    text = getattr(doc, "text", None) or tree.text_content()
+    return Extracted(title=title, text=_tidy(text), links=links)
 
 
 def _links(tree: Any, base: str) -> list[dict[str, str]]:

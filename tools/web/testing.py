@@ -45,6 +45,7 @@ Route = Reply | Callable[[Seen], Reply]
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
     def _serve(self) -> None:

@@ -7,6 +7,7 @@ is refused here, before any lookup, and the URL handed to httpx is rebuilt from 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -51,7 +52,13 @@ def refuse(message: str, rule: str) -> SecurityViolation:
 def parse_url(raw: str) -> Target:
     """Parse ``raw`` strictly; raise ``SecurityViolation`` for anything not plainly http(s)."""
     if not isinstance(raw, str) or not raw:
-        raise refuse("empty URL", "url-syntax")
+        raise refuse("not a URL", "url-syntax")
+    return _parse(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(raw: str) -> Target:
+    """Pure, so cached: the fetcher and the transport both parse every URL of every hop."""
     if len(raw) > MAX_URL_CHARS:
         raise refuse(f"URL longer than {MAX_URL_CHARS} characters", "url-too-long")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
