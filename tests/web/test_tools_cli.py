@@ -111,3 +111,12 @@ def test_agent_fetches_through_the_tool_output_guard(
     assert seen and "two high tides" in seen[0] and "IGNORE PREVIOUS" not in seen[0]
     assert any(v["stage"] == "tool_output" and v["action"] == "redact" for v in answer.verdicts)
     assert [s["url"] for s in answer.sources] == [origin.url("/harbour")]
+
+
+async def test_async_tool_call_runs_on_the_web_loop(
+    settings_for_origin: Callable[..., Settings], origin: LoopbackServer
+) -> None:
+    origin.routes["/harbour"] = Reply(200, PAGE)
+    tool = ToolRegistry.builtin(settings_for_origin(), ["fetch_url"]).get("fetch_url")
+    result = await tool.ainvoke({"url": origin.url("/harbour"), "max_links": 0})
+    assert result["ok"] and result["title"] == "Harbour Notes" and result["links"] == []

@@ -8,6 +8,7 @@ content-type allow-list → capped, bomb-safe body → cache. Failures raise ``A
 from __future__ import annotations
 
 import asyncio
+import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
@@ -51,9 +52,12 @@ class WebFetcher:
         cache_dir: Path | None = None,
         resolver: Resolver | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.web = web
-        self.transport = SafeTransport(policy_for(web), resolver, network_backend=network_backend)
+        self.transport = SafeTransport(
+            policy_for(web), resolver, network_backend=network_backend, ssl_context=ssl_context
+        )
         self._client = httpx.AsyncClient(
             transport=self.transport,
             follow_redirects=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -101,25 +102,35 @@ class _Server(http.server.ThreadingHTTPServer):
 class LoopbackServer:
     """An HTTP server on a loopback address answering from a route table; records all traffic."""
 
-    def __init__(self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("LoopbackServer binds loopback addresses only")
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Seen] = []
+        self.sni: list[str | None] = []
         self.connections = self.active = self.max_active = 0
         self.lock = threading.Lock()
         server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
         cls = server_class if ":" in host else _Server
         self._server = cls((host, 0), _Handler)
         self._server.owner = self
+        if tls is not None:
+            tls.sni_callback = lambda sock, name, ctx: self.sni.append(name)  # type: ignore[assignment]
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.host, self.port = host, int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     @property
     def origin(self) -> str:
-        """``http://host:port`` of this server."""
+        """``http(s)://host:port`` of this server."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if isinstance(self._server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this server."""

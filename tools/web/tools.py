@@ -7,6 +7,7 @@ network policy refused), so the planner can read why and try something else.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import httpcore
@@ -66,11 +67,17 @@ class WebTools:
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.web = settings.web
-        self.fetcher = WebFetcher(
-            settings.web,
-            cache_dir=settings.data_dir / "web-cache",
-            resolver=resolver,
-            network_backend=network_backend,
+        self._cache_dir = settings.data_dir / "web-cache"
+        self._resolver, self._backend = resolver, network_backend
+
+    @functools.cached_property
+    def fetcher(self) -> WebFetcher:
+        """Built on first use: listing tools should not open TLS contexts or pools."""
+        return WebFetcher(
+            self.web,
+            cache_dir=self._cache_dir,
+            resolver=self._resolver,
+            network_backend=self._backend,
         )
 
     def _limits(self, max_chars: int, max_links: int) -> tuple[int, int]:

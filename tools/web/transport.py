@@ -9,6 +9,7 @@ keeps the host name, so the Host header and TLS SNI (and certificate checks) use
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -60,6 +61,12 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     except socket.gaierror as exc:
         raise BackendError(f"cannot resolve {host}: {exc.strerror}") from None
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0])) for info in infos))
+
+
+@functools.lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context (certifi roots) for the process; building one costs ~10 ms."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -130,7 +137,7 @@ class SafeTransport(httpx.AsyncBaseTransport):
         self.policy = policy or AddressPolicy()
         self._resolve = resolver or system_resolver
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=ssl_context or default_ssl_context(),
             max_connections=64,
             max_keepalive_connections=16,
             keepalive_expiry=5.0,
