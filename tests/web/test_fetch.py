@@ -125,6 +125,14 @@ async def test_cache_serves_fresh_pages_and_revalidates_stale_ones(
     assert origin.requests[-1].headers["If-None-Match"] == '"v1"'
 
 
+async def test_no_store_pages_are_not_cached(origin: LoopbackServer, make_fetcher: Any) -> None:
+    headers = {"Content-Type": "text/html", "Cache-Control": "private, no-store"}
+    origin.routes["/private"] = Reply(200, b"<p>account</p>", headers)
+    fetcher = make_fetcher(cache=True)
+    pages = [await fetcher.fetch(origin.url("/private")) for _ in range(2)]
+    assert [p.from_cache for p in pages] == [False, False] and len(origin.requests) == 2
+
+
 async def test_503_with_retry_after_is_retried_and_long_waits_are_not(
     origin: LoopbackServer, make_fetcher: Any
 ) -> None:

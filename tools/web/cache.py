@@ -28,6 +28,7 @@ class Page:
     last_modified: str = ""
     from_cache: bool = False
     stored_at: float = 0.0
+    storable: bool = True  # False for ``Cache-Control: no-store``
 
 
 class PageCache:

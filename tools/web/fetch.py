@@ -96,7 +96,7 @@ class WebFetcher:
         page = await self._follow(target, validators, self.web.max_bytes, robots=True)
         if page.status == 304 and cached is not None and self._cache is not None:
             return self._cache.put(cached)
-        if page.status == 200 and self._cache is not None:
+        if page.status == 200 and self._cache is not None and page.storable:
             return self._cache.put(page)
         return page
 
@@ -157,6 +157,7 @@ class WebFetcher:
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             etag=response.headers.get("etag", ""),
             last_modified=response.headers.get("last-modified", ""),
+            storable="no-store" not in response.headers.get("cache-control", "").lower(),
         )
 
     async def _get_robots(self, site: Target) -> tuple[int, str]:
