@@ -40,7 +40,8 @@ class EvalQuery:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """Lower case, single spaces, no Markdown emphasis or code marks."""
+    return re.sub(r"\s+", " ", re.sub(r"[`*]", "", text)).strip().lower()
 
 
 def load_queries(path: Path) -> list[EvalQuery]:

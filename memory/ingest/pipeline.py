@@ -76,9 +76,10 @@ def stored_state(store: VectorStore, collection: str, roots: Sequence[str]) -> d
     return state
 
 
-def _points(
+def prepare_file(
     job: Candidate, data: bytes, fp: str, tags: Sequence[str], sizes: tuple[int, int]
 ) -> _Job:
+    """Load and chunk one file into points without vectors; ``Skip`` if it has no text."""
     doc = load(job.path, data)
     chunks = chunk_document(doc, *sizes)
     if not chunks:
@@ -184,7 +185,9 @@ class Ingestor:
                     return
                 try:
                     data = cand.path.read_bytes()
-                    job = _points(cand, data, fingerprint(data, *self.sizes), self.tags, self.sizes)
+                    job = prepare_file(
+                        cand, data, fingerprint(data, *self.sizes), self.tags, self.sizes
+                    )
                 except Skip as skip:
                     job = _Job(cand, skip=skip.reason)
                 except OSError as exc:
