@@ -39,7 +39,7 @@ class ModelSettings(BaseModel):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantization: Literal["none", "4bit", "8bit"] = "none"
     adapter: str | None = None
-    tool_choice: Literal["auto", "any", "first"] = "auto"
+    tool_choice: Literal["auto", "any", "first", "once"] = "auto"
     seed: int | None = None
 
 
