@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from autan.tools.sandbox import Session
-
 from tests.sandbox.helpers import BACKENDS, canary, executor, expect, output
 
 pytestmark = pytest.mark.security

@@ -314,7 +314,14 @@ def unpack_workspace():
             tar.extractall(ROOT)
 
 
-def reap_forever(holder):
+def become_subreaper():
+    """Outside a PID namespace (unsafe host), adopt orphaned holders like PID 1 would."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_forever():
     """PID 1 of the sandbox: reap every orphan; leave when nothing is left."""
     while True:
         try:
@@ -337,10 +344,12 @@ def main():
     unpack_workspace()
     sys.path.extend(cfg.get("paths", []))
     set_limits(cfg["limits"])
-    if os.getpid() == 1:
-        holder = os.fork()
-        if holder:
-            reap_forever(holder)
+    if os.getpid() != 1:
+        become_subreaper()
+    if os.fork():
+        for fd in fds:
+            os.close(fd)
+        reap_forever()
     serve(fds, cfg["limits"])
 
 

@@ -6,7 +6,6 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,9 +14,8 @@ from autan.errors import UserInputError
 from autan.tools.sandbox.launch import UNSAFE_WARNING, bwrap_spawn, host_spawn
 from autan.tools.sandbox.limits import Limits, check_code
 from autan.tools.sandbox.result import ExecResult
-from autan.tools.sandbox.session import Session
+from autan.tools.sandbox.session import LimitsArg, Session
 
-LimitsArg = Limits | Mapping[str, Any] | None
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -45,22 +43,16 @@ class SandboxExecutor:
         self.isolated = settings.backend == "bubblewrap"
         self._spawn = bwrap_spawn if self.isolated else host_spawn
 
-    def limits(self, limits: LimitsArg = None) -> Limits:
-        """The session defaults with ``limits`` applied; UserInputError when out of range."""
-        base = Limits.from_settings(self.settings)
-        if isinstance(limits, Limits):
-            return limits.checked()
-        return base.with_overrides(**dict(limits or {}))
-
     def run(self, code: str | bytes, limits: LimitsArg = None) -> ExecResult:
         """Run code once in a fresh sandbox (a cold start); bad input is an error result."""
+        session = self.session()
         try:
-            lim = self.limits(limits)
+            session.resolve(limits)
             check_code(code, self.settings.max_code_bytes)
         except UserInputError as exc:
             return ExecResult.from_error(exc)
-        with self.session() as session:
-            return session.run(code, lim)
+        with session:
+            return session.run(code, limits)
 
     def session(self, workspace: Path | None = None) -> Session:
         """A persistent session, started on first use."""
@@ -74,10 +66,10 @@ class WarnedSession(Session):
         super().__init__(*args)
         self.warn = warn
 
-    def _call(self, request: dict[str, Any], limits: Limits | None) -> ExecResult:
+    def _call(self, request: dict[str, Any], lim: Limits) -> ExecResult:
         if self.warn:
             print(UNSAFE_WARNING, file=sys.stderr)
-        return super()._call(request, limits)
+        return super()._call(request, lim)
 
 
 def make_executor(settings: Settings | SandboxSettings) -> SandboxExecutor:

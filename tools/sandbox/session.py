@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from autan.tools.sandbox.limits import Limits, check_code
 from autan.tools.sandbox.result import ExecResult
 from autan.tools.sandbox.workspace import pack
 
+LimitsArg = Limits | Mapping[str, Any] | None
 SpawnFn = Callable[[SandboxSettings, dict[str, Any], bytes | None], Spawn]
 # Seconds the host waits beyond a call's own timeout before it declares the worker lost.
 GRACE_S = 2.0
@@ -75,24 +76,31 @@ class Session:
                     f"the sandbox did not start: {detail}", hint="see docs/sandbox.md"
                 )
 
-    def run(self, code: str | bytes, limits: Limits | None = None) -> ExecResult:
+    def resolve(self, limits: LimitsArg = None) -> Limits:
+        """The session limits with ``limits`` applied; UserInputError when out of range."""
+        if isinstance(limits, Limits):
+            return limits.checked()
+        return self.limits.with_overrides(**dict(limits or {}))
+
+    def run(self, code: str | bytes, limits: LimitsArg = None) -> ExecResult:
         """Run Python source in the session; every failure is an ExecResult."""
         try:
             text = check_code(code, self.settings.max_code_bytes)
+            lim = self.resolve(limits)
         except UserInputError as exc:
             return ExecResult.from_error(exc)
-        return self._call({"op": "exec", "code": text}, limits)
+        return self._call({"op": "exec", "code": text}, lim)
 
-    def command(self, command: str, limits: Limits | None = None) -> ExecResult:
+    def command(self, command: str, limits: LimitsArg = None) -> ExecResult:
         """Run a shell command line (``/bin/sh -c``) in the session's scratch directory."""
         try:
             text = check_code(command, MAX_COMMAND)
+            lim = self.resolve(limits)
         except UserInputError as exc:
             return ExecResult.from_error(exc)
-        return self._call({"op": "command", "command": text}, limits)
+        return self._call({"op": "command", "command": text}, lim)
 
-    def _call(self, request: dict[str, Any], limits: Limits | None) -> ExecResult:
-        lim = limits or self.limits
+    def _call(self, request: dict[str, Any], lim: Limits) -> ExecResult:
         request |= {
             "timeout": lim.timeout_s,
             "cpu_s": lim.cpu_s,

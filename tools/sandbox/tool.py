@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-from typing import Any
 
 from langchain_core.tools import BaseTool
 
@@ -11,7 +10,9 @@ from autan.config import Settings
 from autan.errors import UserInputError
 from autan.tools.base import ToolResult, make_tool
 from autan.tools.sandbox.executor import SessionPool, make_executor
+from autan.tools.sandbox.limits import Limits
 from autan.tools.sandbox.result import ExecResult
+from autan.tools.sandbox.session import Session
 
 # One pool per Settings object, so ``python`` and ``run_command`` share sessions.
 _POOLS: dict[int, tuple[Settings, SessionPool]] = {}
@@ -34,8 +35,8 @@ def close_all_sessions() -> None:
         pool.close_all()
 
 
-def _limits(pool: SessionPool, timeout_s: float | None) -> Any:
-    return pool.executor.limits({"timeout_s": timeout_s})
+def _limits(box: Session, timeout_s: float | None) -> Limits:
+    return box.resolve({"timeout_s": timeout_s})
 
 
 def make_python_tool(settings: Settings) -> BaseTool:
@@ -57,8 +58,8 @@ def make_python_tool(settings: Settings) -> BaseTool:
             timeout_s: Wall-clock limit of this call in seconds (default from settings).
         """
         try:
-            limits = _limits(pool, timeout_s)
             box = pool.get(session)
+            limits = _limits(box, timeout_s)
         except UserInputError as exc:
             return ExecResult.from_error(exc).to_dict()
         if reset:
@@ -86,8 +87,8 @@ def make_run_command_tool(settings: Settings) -> BaseTool:
             timeout_s: Wall-clock limit in seconds (default from settings).
         """
         try:
-            limits = _limits(pool, timeout_s)
             box = pool.get(session)
+            limits = _limits(box, timeout_s)
         except UserInputError as exc:
             return ExecResult.from_error(exc).to_dict()
         return box.command(command, limits).to_dict()
