@@ -51,8 +51,10 @@ class SandboxExecutor:
             check_code(code, self.settings.max_code_bytes)
         except UserInputError as exc:
             return ExecResult.from_error(exc)
-        with session:
+        try:
             return session.run(code, limits)
+        finally:
+            session.close()
 
     def session(self, workspace: Path | None = None) -> Session:
         """A persistent session, started on first use."""
