@@ -129,6 +129,7 @@ def convert_gguf(gguf: Path, data_dir: Path) -> Path:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except Exception as exc:
         raise ConfigError(f"cannot read GGUF file {gguf}: {exc}") from None
+    _forget_gguf_quantizer(model)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +138,14 @@ def convert_gguf(gguf: Path, data_dir: Path) -> Path:
     else:
         tmp.rename(out)
     return out
+
+
+def _forget_gguf_quantizer(model: Any) -> None:
+    """The weights are dequantised in memory; without this transformers refuses to save them."""
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
 
 
 @lru_cache(maxsize=1)

