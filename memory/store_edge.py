@@ -120,8 +120,11 @@ class EdgeStore:
 
     def _create(self, name: str, dim: int, model: str | None) -> None:
         directory = self._dir(name)
-        if directory.exists():
-            shutil.rmtree(directory)  # a half-created collection without its metadata
+        if directory.exists() and any(directory.iterdir()):
+            raise ConfigError(
+                f"vector store collection {name!r} at {directory} is corrupt (no {META})",
+                hint=f"drop it with 'autan collections drop {name}' and ingest again",
+            )
         config = qe.EdgeConfig(
             vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
