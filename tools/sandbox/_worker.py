@@ -6,6 +6,8 @@ pipes over a socket, so user code never holds them), and on a timeout or crash t
 simply goes on with the state it had before the call. Speaks one JSON object per line.
 """
 
+from __future__ import annotations
+
 import builtins
 import json
 import os
@@ -16,6 +18,14 @@ import socket
 import sys
 import time
 
+TYPE_CHECKING = False  # typing is not imported at run time: it would slow every cold start
+if TYPE_CHECKING:
+    from typing import Any
+
+    Req = dict[str, Any]
+    Stat = dict[str, tuple[int, int]]
+    Bufs = dict[int, bytearray]
+
 ROOT = "/sandbox"
 ORIGIN = "/run/autan/workspace.tar"
 MARK = "\n[... output truncated: {} more bytes ...]\n"
@@ -23,7 +33,7 @@ NULL = os.open(os.devnull, os.O_RDWR)
 MAX_LISTED = 5000
 
 
-def set_limits(limits, soft_only=False):
+def set_limits(limits: dict[str, int], soft_only: bool = False) -> None:
     """Apply ``{"RLIMIT_X": value}``; soft-only limits can be lifted again by the holder."""
     for name, value in limits.items():
         res = getattr(resource, name)
@@ -33,9 +43,10 @@ def set_limits(limits, soft_only=False):
         resource.setrlimit(res, (value, hard))
 
 
-def snapshot(root):
+def snapshot(root: str) -> dict[str, tuple[int, int]]:
     """Path -> (size, mtime) of every regular file under ``root``."""
-    seen, stack = {}, [root]
+    seen: Stat = {}
+    stack = [root]
     while stack and len(seen) < MAX_LISTED:
         try:
             entries = list(os.scandir(stack.pop()))
@@ -50,7 +61,7 @@ def snapshot(root):
     return seen
 
 
-def origin_text(path):
+def origin_text(path: str) -> str | None:
     """The host workspace's version of ``path`` as text, or None."""
     import tarfile
 
@@ -62,7 +73,7 @@ def origin_text(path):
         return None
 
 
-def file_diff(path, limit):
+def file_diff(path: str, limit: int) -> str | None:
     """A unified diff of ``path`` against the host workspace's version, capped at ``limit``."""
     import difflib
 
@@ -80,7 +91,7 @@ def file_diff(path, limit):
     return "".join(lines)[:limit]
 
 
-def changes(before, after, limit):
+def changes(before: Stat, after: Stat, limit: int) -> list[dict[str, Any]]:
     """Files the call added, modified or deleted, with diffs in workspace mode."""
     out = []
     for path in sorted(set(before) | set(after)):
@@ -95,7 +106,7 @@ def changes(before, after, limit):
     return out
 
 
-def run_code(code, name, env):
+def run_code(code: str, name: str, env: dict[str, Any]) -> dict[str, str] | None:
     """Execute one cell in ``env``; the error as data, with the user's frames only."""
     import linecache
 
@@ -115,7 +126,7 @@ def run_code(code, name, env):
     return None
 
 
-def child(req, fds, env, pipes):
+def child(req: Req, fds: list[int], env: dict[str, Any], pipes: tuple[Any, ...]) -> list[int]:
     """The forked call: run the code or command with output on the pipes; maybe become holder."""
     out_w, err_w, st_w, sock = pipes
     for fd in fds:
@@ -146,7 +157,7 @@ def child(req, fds, env, pipes):
     return new_fds
 
 
-def read_output(fd, buf, cap, counts):
+def read_output(fd: int, buf: bytearray, cap: int, counts: dict[int, int]) -> bool:
     """Read what is ready on ``fd``; keep up to ``cap`` bytes, count the rest."""
     data = os.read(fd, 65536)
     room = max(0, cap - len(buf))
@@ -155,11 +166,12 @@ def read_output(fd, buf, cap, counts):
     return bool(data)
 
 
-def collect(pid, req, reads):
+def collect(pid: int, req: Req, reads: tuple[int, ...]) -> tuple[bool, bytes, Bufs, dict[int, int]]:
     """Gather output and status until the call ends or its wall-clock limit passes."""
     out_r, err_r, st_r = reads
     pidfd = os.pidfd_open(pid)
-    bufs, dropped, status = {out_r: bytearray(), err_r: bytearray()}, {}, bytearray()
+    bufs, status = {out_r: bytearray(), err_r: bytearray()}, bytearray()
+    dropped: dict[int, int] = {}
     watch = {out_r, err_r, pidfd} | ({st_r} if req["op"] == "exec" else set())
     ended, deadline = False, time.monotonic() + req["timeout"]
     complete = False
@@ -184,7 +196,7 @@ def collect(pid, req, reads):
     return ended, bytes(status) if complete else b"", bufs, dropped
 
 
-def drain(fds, bufs, cap, dropped):
+def drain(fds: set[int], bufs: Bufs, cap: int, dropped: dict[int, int]) -> None:
     """Take what is left in the output pipes without waiting for stray writers."""
     until = time.monotonic() + 0.05
     while fds and time.monotonic() < until:
@@ -196,17 +208,29 @@ def drain(fds, bufs, cap, dropped):
                 fds.discard(fd)
 
 
-def text(buf, dropped):
+def text(buf: bytearray, dropped: int) -> str:
     """Decoded output with the truncation marker when bytes were dropped."""
     out = bytes(buf).decode("utf-8", errors="replace")
     return out + MARK.format(dropped) if dropped else out
 
 
-def died(pid, req, ended):
+def gone(pgid: int) -> None:
+    """Wait (up to a second) until every process of the killed call's group has been reaped."""
+    until = time.monotonic() + 1.0
+    while time.monotonic() < until:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        time.sleep(0.005)
+
+
+def died(pid: int, req: Req, ended: bool) -> tuple[dict[str, str] | None, int | None]:
     """Reap a child that ended without a result and say why, as error data."""
     if not ended:
         os.killpg(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        gone(pid)
         return {
             "type": "Timeout",
             "message": f"the call ran longer than {req['timeout']:g} s and was killed; "
@@ -214,6 +238,7 @@ def died(pid, req, ended):
             "traceback": "",
         }, None
     _, status = os.waitpid(pid, 0)
+    gone(pid)  # what the call left running in its process group goes with it
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
         if req["op"] == "command":
@@ -226,7 +251,7 @@ def died(pid, req, ended):
     return {"type": "Killed", "message": message, "traceback": ""}, None
 
 
-def call(req, fds, env):
+def call(req: Req, fds: list[int], env: dict[str, Any]) -> list[int] | None:
     """Serve one exec/command request; returns new protocol fds when the child takes over."""
     reads, writes = zip(*(os.pipe() for _ in range(3)), strict=True)
     mine, theirs = socket.socketpair()
@@ -267,14 +292,14 @@ def call(req, fds, env):
     return None
 
 
-def send(fd, obj):
+def send(fd: int, obj: object) -> None:
     """Write one JSON line to the protocol pipe."""
     data = (json.dumps(obj) + "\n").encode()
     while data:
         data = data[os.write(fd, data) :]
 
 
-def receive(fd):
+def receive(fd: int) -> Req | None:
     """Read one JSON line from the protocol pipe; None at end of input."""
     chunks = []
     while True:
@@ -283,10 +308,11 @@ def receive(fd):
             return None
         chunks.append(data)
         if data.endswith(b"\n"):
-            return json.loads(b"".join(chunks))
+            req: Req = json.loads(b"".join(chunks))
+            return req
 
 
-def serve(fds, session_limits):
+def serve(fds: list[int], session_limits: dict[str, int]) -> None:
     """The holder loop: requests in, results out, state in ``env`` across calls."""
     env = {"__name__": "__main__", "__builtins__": builtins}
     count = 0
@@ -305,7 +331,7 @@ def serve(fds, session_limits):
             set_limits(session_limits, soft_only=True)
 
 
-def unpack_workspace():
+def unpack_workspace() -> None:
     """Copy the host workspace (a tar the host made) into the scratch."""
     if os.path.exists(ORIGIN):
         import tarfile
@@ -314,14 +340,14 @@ def unpack_workspace():
             tar.extractall(ROOT)
 
 
-def become_subreaper():
+def become_subreaper() -> None:
     """Outside a PID namespace (unsafe host), adopt orphaned holders like PID 1 would."""
     import ctypes
 
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
-def reap_forever():
+def reap_forever() -> None:
     """PID 1 of the sandbox: reap every orphan; leave when nothing is left."""
     while True:
         try:
@@ -332,7 +358,7 @@ def reap_forever():
             continue
 
 
-def main():
+def main() -> None:
     """Set limits, unpack the workspace, start the first holder."""
     global ROOT, ORIGIN
     cfg = json.loads(sys.argv[1])

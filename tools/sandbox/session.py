@@ -27,6 +27,7 @@ GRACE_S = 2.0
 START_TIMEOUT_S = 15.0
 MAX_DIFF = 20_000
 MAX_COMMAND = 100_000
+MAX_REPLY_BYTES = 256 << 20
 
 
 class Session:
@@ -186,13 +187,15 @@ class Session:
 def _read_line(fd: int, deadline: float) -> bytes | None:
     """One newline-terminated line from ``fd`` before ``deadline``; None on EOF or timeout."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         wait = deadline - time.monotonic()
         if wait <= 0 or not select.select([fd], [], [], wait)[0]:
             return None
         data = os.read(fd, 1 << 20)
-        if not data:
-            return None
+        size += len(data)
+        if not data or size > MAX_REPLY_BYTES:
+            return None  # gone, or a reply no honest worker sends
         chunks.append(data)
         if data.endswith(b"\n"):
             return b"".join(chunks)
