@@ -73,11 +73,16 @@ def test_disk_fill_hits_the_sandbox_quota_not_the_host_disk() -> None:
         "except OSError as exc:\n    print(i, exc.strerror)\n"
         "try:\n    open('/tmp/big', 'wb').write(b'0' * (8 << 20))\n"
         "except OSError as exc:\n    print(exc.strerror)\n"
+        "for path in ['/dev/fill'] + [f'/dev/shm/{c}' for c in 'abcde']:\n"
+        "    try:\n        open(path, 'wb').write(b'0' * (4 << 20))\n"
+        "    except OSError as exc:\n        print(path, exc.strerror)\n"
     )
     result = executor(scratch_mb=16, max_file_mb=4).run(code)
     filled, _ = result.stdout.split(" ", 1)
     assert "No space left on device" in result.stdout and int(filled) <= 16
     assert "File too large" in result.stdout
+    assert "/dev/fill Read-only file system" in result.stdout
+    assert "/dev/shm/e No space left on device" in result.stdout  # 16 MB tmpfs
     assert free_before - shutil.disk_usage(tempfile.gettempdir()).free < 64 << 20
 
 
