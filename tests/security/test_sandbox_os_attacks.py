@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,28 +95,19 @@ def test_dotdot_and_symlinks_do_not_reach_host_files(
 
 def test_no_connection_reaches_a_loopback_listener(box: tuple[str, Session]) -> None:
     backend, session = box
-    accepted: list[bytes] = []
     with socket.create_server(("127.0.0.1", 0)) as server:
-        server.settimeout(5)
         port = server.getsockname()[1]
-
-        def listen() -> None:
-            try:
-                conn, _ = server.accept()
-                accepted.append(conn.recv(100))
-                conn.close()
-            except OSError:
-                pass
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
         code = (
             "import socket\ntry:\n"
             f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
             "except OSError as exc:\n    print(type(exc).__name__, exc)\n"
         )
         result = session.run(code)
-        if backend != "unsafe-host":
-            server.close()
-        thread.join(timeout=6)
-    expect(bool(accepted), backend, output(result))
+        server.settimeout(0.5)  # the kernel queued any connection the call made
+        try:
+            conn, _ = server.accept()
+            conn.close()
+            connected = True
+        except TimeoutError:
+            connected = False
+    expect(connected, backend, output(result))
