@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -109,3 +110,22 @@ def test_no_processes_outlive_a_closed_session() -> None:
     pid = session._proc.pid if session._proc else 0
     session.close()
     assert pid and not os.path.exists(f"/proc/{pid}")
+
+
+def test_sandbox_dies_with_its_parent() -> None:
+    script = (
+        "import sys, time\nfrom tests.sandbox.helpers import executor\n"
+        "s = executor().session()\ns.start()\nprint(s._proc.pid, flush=True)\ntime.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        sandbox_pid = int(parent.stdout.readline())
+        assert os.path.exists(f"/proc/{sandbox_pid}")
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{sandbox_pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{sandbox_pid}")
