@@ -15,6 +15,8 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -124,8 +126,8 @@ def convert_gguf(gguf: Path, data_dir: Path) -> Path:
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     try:
         model = AutoModelForCausalLM.from_pretrained(
-            gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16
-        )
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        ).to(torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except Exception as exc:
         raise ConfigError(f"cannot read GGUF file {gguf}: {exc}") from None
@@ -235,6 +237,20 @@ def _load_model(folder: Path, cfg: ModelSettings, device: str, dtype: torch.dtyp
     return model.eval()
 
 
+@contextmanager
+def _quiet_progress() -> Iterator[None]:
+    """No "Loading weights" progress bars on the CLI's stderr while a model loads."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 def load_runtime(target: str, settings: Settings) -> LocalRuntime:
     """The loaded model for ``target``, shared by every caller in this process."""
     cfg = settings.model
@@ -249,8 +265,9 @@ def load_runtime(target: str, settings: Settings) -> LocalRuntime:
         folder = convert_gguf(source, settings.data_dir) if source.suffix == ".gguf" else source
         if not folder.is_dir():
             raise UserInputError(f"{source} is neither a model folder nor a .gguf file")
-        fmt = _prompt_format(folder)
-        model = _load_model(folder, cfg, device, dtype)
+        with _quiet_progress():
+            fmt = _prompt_format(folder)
+            model = _load_model(folder, cfg, device, dtype)
         runtime = LocalRuntime(model, fmt, folder, device, dtype, time.perf_counter() - start)
         _CACHE[key] = runtime
         return runtime

@@ -8,6 +8,7 @@ write calls as JSON text) anything that starts like a call are held back until t
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -41,11 +42,15 @@ class TextStop(StoppingCriteria):
         return torch.full((input_ids.shape[0],), hit, dtype=torch.bool, device=input_ids.device)
 
 
-class TokenQueue(BaseStreamer):
-    """A transformers streamer that hands new token ids to another thread, in order."""
+class TokenQueue(BaseStreamer, StoppingCriteria):
+    """A transformers streamer that hands new token ids to another thread, in order.
+
+    It is also a stopping criterion: a consumer that stops reading cancels the generation.
+    """
 
     def __init__(self) -> None:
         self._queue: queue.Queue[Any] = queue.Queue()
+        self.cancelled = threading.Event()
         self._prompt_seen = False
         self._error: BaseException | None = None
 
@@ -60,6 +65,11 @@ class TokenQueue(BaseStreamer):
     def end(self) -> None:
         """Mark the end of generation."""
         self._queue.put(_END)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **_: Any) -> Any:
+        """True once the consumer has cancelled."""
+        stop = self.cancelled.is_set()
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     def fail(self, error: BaseException) -> None:
         """Record an error for the consumer to raise."""

@@ -147,7 +147,10 @@ class LocalChatModel(ToolBindingChatModel):
         """Generate; the new token ids (the prefilled call token included)."""
         rt = self.runtime
         ids = torch.tensor([plan.prompt], device=rt.model.device)
-        stopping = [TextStop(rt.format, len(plan.prompt), plan.stops)] if plan.stops else []
+        stopping: list[Any] = [TextStop(rt.format, len(plan.prompt), plan.stops)]
+        stopping = stopping if plan.stops else []
+        if isinstance(streamer, TokenQueue):
+            stopping.append(streamer)
         with rt.lock, torch.inference_mode():
             if self.seed is not None:
                 torch.manual_seed(self.seed)
@@ -223,15 +226,18 @@ class LocalChatModel(ToolBindingChatModel):
         decoding = Decoding(self.runtime.format, plan.stops, guard_json=bool(plan.tools))
         if plan.prefilled_call:
             decoding.push(plan.prompt[-1])
-        for token in tokens:
-            piece = decoding.push(token)
-            if piece:
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-                if run_manager:
-                    run_manager.on_llm_new_token(piece, chunk=chunk)
-                yield chunk
-        worker.join()
-        yield self._last_chunk(self.reply(plan, decoding.ids), decoding.sent)
+        try:
+            for token in tokens:
+                piece = decoding.push(token)
+                if piece:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                    if run_manager:
+                        run_manager.on_llm_new_token(piece, chunk=chunk)
+                    yield chunk
+            yield self._last_chunk(self.reply(plan, decoding.ids), decoding.sent)
+        finally:
+            tokens.cancelled.set()
+            worker.join()
 
     def _worker(self, plan: _Plan, tokens: TokenQueue) -> None:
         try:
