@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Stage = Literal["input", "tool_output", "output", "code"]
 Action = Literal["allow", "redact", "block", "escalate"]
 STAGES: tuple[Stage, ...] = ("input", "tool_output", "output", "code")
+ACTIONS: tuple[Action, ...] = ("allow", "redact", "block", "escalate")
 
 # Stronger actions win when several rails speak about the same text.
 _SEVERITY: dict[str, int] = {"allow": 0, "redact": 1, "escalate": 2, "block": 3}
+
+log = logging.getLogger("autan.guards")
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,9 @@ class Verdict:
     score: float = 0.0
 
     @classmethod
-    def allow(cls, text: str, rail: str | None = None) -> Verdict:
+    def allow(cls, text: str, rail: str | None = None, score: float = 0.0) -> Verdict:
         """A verdict that lets the text through unchanged."""
-        return cls(allowed=True, action="allow", text=text, rail=rail)
+        return cls(allowed=True, action="allow", text=text, rail=rail, score=score)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``autan guard check`` (DESIGN §4)."""
@@ -40,6 +44,33 @@ class Verdict:
             "score": round(self.score, 4),
             "text": self.text,
         }
+
+
+@dataclass(frozen=True)
+class RailSpec:
+    """What a policy says one rail does at one stage: its action once the score reaches threshold.
+
+    ``allow`` as the action means "audit only": the finding is logged, the text passes.
+    """
+
+    action: Action = "block"
+    threshold: float = 0.5
+
+    def decide(
+        self,
+        rail: str,
+        text: str,
+        score: float,
+        reasons: Sequence[str] = (),
+        redacted: str | None = None,
+    ) -> Verdict:
+        """Turn a rail's score into the policy's verdict (redact falls back to the text)."""
+        if score < self.threshold or not reasons:
+            return Verdict.allow(text, rail, score)
+        why = tuple(reasons)
+        if self.action == "redact":
+            return Verdict(True, "redact", text if redacted is None else redacted, rail, why, score)
+        return Verdict(self.action == "allow", self.action, text, rail, why, score)
 
 
 @runtime_checkable
@@ -63,26 +94,50 @@ def combine(text: str, verdicts: Sequence[Verdict]) -> Verdict:
             worst = v
     if worst is None:
         return Verdict.allow(text)
-    return replace(worst, reasons=tuple(reasons), text=verdicts[-1].text)
+    final = verdicts[-1].text
+    if worst.action == "allow":
+        top = max(v.score for v in verdicts)
+        return Verdict(True, "allow", final, None, tuple(reasons), top)
+    return replace(worst, reasons=tuple(reasons), text=final)
+
+
+Observer = Callable[[str, Stage, Verdict, Mapping[str, Any]], None]
 
 
 @dataclass
 class GuardRunner:
-    """Runs the rails a policy enables at each stage; redactions chain from rail to rail."""
+    """Runs the rails a policy enables at each stage; redactions chain from rail to rail.
+
+    ``observers`` (e.g. the audit log) see every rail's verdict with the text it judged.
+    """
 
     rails: Mapping[Stage, Sequence[Rail]] = field(default_factory=dict)
+    observers: list[Observer] = field(default_factory=list)
 
     def check(self, text: str, stage: Stage, ctx: Mapping[str, Any] | None = None) -> Verdict:
         """Run every rail of ``stage`` on ``text``; stop at the first block."""
+        facts = ctx or {}
         verdicts: list[Verdict] = []
         current = text
         for rail in self.rails.get(stage, ()):
-            v = rail.check(current, stage, ctx or {})
+            v = _safe_check(rail, current, stage, facts)
+            for observe in self.observers:
+                observe(current, stage, v, facts)
             verdicts.append(v)
             current = v.text
             if v.action == "block":
                 break
         return combine(text, verdicts)
+
+
+def _safe_check(rail: Rail, text: str, stage: Stage, ctx: Mapping[str, Any]) -> Verdict:
+    """A rail that fails on some input blocks it (fail closed) instead of crashing the turn."""
+    try:
+        return rail.check(text, stage, ctx)
+    except Exception as exc:  # noqa: BLE001 - a guard must fail closed, never crash the graph
+        log.warning("rail %s failed: %s", rail.name, type(exc).__name__)
+        reason = f"the {rail.name} rail failed ({type(exc).__name__}); blocked to be safe"
+        return Verdict(False, "block", text, rail.name, (reason,), 1.0)
 
 
 def passthrough_runner() -> GuardRunner:

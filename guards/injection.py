@@ -1,0 +1,108 @@
+"""Prompt injection and jailbreak rail for user input and tool output (indirect injection).
+
+The score is the larger of the targeted heuristics (guards/injection_rules.py) and the
+classifier's probability over the text's segments, its hidden HTML and its decoded base64, so
+one injected paragraph in a long page is not diluted by the rest of the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autan.guards.base import RailSpec, Stage, Verdict
+from autan.guards.injection_model import InjectionModel, load_model
+from autan.guards.injection_rules import decoded_base64, heuristic_score, hidden_html
+
+_SEGMENT_CHARS = 400
+_MAX_SEGMENTS = 64
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+")
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*#>]|\d+\.)\s)")
+REMOVED = "[removed: suspected prompt injection]"
+
+
+def segments(text: str) -> list[str]:
+    """Paragraphs, with long ones cut at sentence ends into pieces of about 400 characters."""
+    out: list[str] = []
+    for para in _PARAGRAPH.split(text):
+        para = para.strip()
+        if not para:
+            continue
+        if len(para) <= _SEGMENT_CHARS:
+            out.append(para)
+            continue
+        piece = ""
+        for sentence in _SENTENCE.split(para):
+            if piece and len(piece) + len(sentence) > _SEGMENT_CHARS:
+                out.append(piece)
+                piece = ""
+            piece = f"{piece} {sentence}".strip()
+        if piece:
+            out.append(piece)
+    return out[:_MAX_SEGMENTS]
+
+
+@dataclass
+class InjectionRail:
+    """Flags instructions aimed at the model; ``redact`` cuts out the flagged segments."""
+
+    spec: RailSpec = field(default_factory=RailSpec)
+    model_spec: str = "builtin"
+    classifier_threshold: float = 0.9
+    name: str = "injection"
+    _model: InjectionModel | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> InjectionModel:
+        """The classifier, loaded on first use and shared process-wide."""
+        if self._model is None:
+            self._model = load_model(self.model_spec)
+        return self._model
+
+    def score(self, text: str) -> tuple[float, list[str]]:
+        """P(injection) for ``text`` and the reasons behind it."""
+        h_score, reasons = heuristic_score(text)
+        parts = segments(text) + hidden_html(text) + decoded_base64(text)
+        if len(text) <= _SEGMENT_CHARS * 2:
+            parts.append(text)
+        c_raw = max(self.model.scores(parts), default=0.0)
+        c_score = self.calibrate(c_raw)
+        if c_score >= self.spec.threshold:
+            reasons.append(f"classifier score {c_raw:.2f}")
+        return max(h_score, c_score), reasons
+
+    def calibrate(self, p: float) -> float:
+        """Map the classifier's probability so that ``classifier_threshold`` lands on 0.5.
+
+        The linear model is over-confident on benign text that shares attack vocabulary, so on
+        its own it must be surer than the heuristics before the policy threshold is reached.
+        """
+        t = min(max(self.classifier_threshold, 1e-6), 1 - 1e-6)
+        return 0.5 + 0.5 * (p - t) / (1 - t) if p >= t else 0.5 * p / t
+
+    def check(self, text: str, stage: Stage, ctx: Mapping[str, Any]) -> Verdict:
+        """Judge ``text``; never raises on content."""
+        if not text.strip():
+            return Verdict.allow(text, self.name)
+        score, reasons = self.score(text)
+        redacted = self.redact(text) if self.spec.action == "redact" and reasons else None
+        return self.spec.decide(self.name, text, score, reasons, redacted)
+
+    def redact(self, text: str) -> str:
+        """``text`` without hidden HTML and without the segments that score as injection."""
+        for part in hidden_html(text):
+            text = text.replace(part, " ")
+        flagged = self._flagged(segments(text))
+        for seg in flagged:
+            text = text.replace(seg, REMOVED)
+        return text
+
+    def _flagged(self, parts: Sequence[str]) -> list[str]:
+        probs = self.model.scores(parts)
+        return [
+            p
+            for p, c in zip(parts, probs, strict=True)
+            if max(self.calibrate(c), heuristic_score(p)[0]) >= self.spec.threshold
+        ]

