@@ -18,6 +18,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_file_mb": (1, 65536),
     "max_open_files": (16, 65536),
 }
+# One source of truth for default values: the settings section.
+_DEFAULTS = SandboxSettings()
 # The sandbox's own processes (PID 1 reaper, state holder, the call) beside the user's.
 _OWN_PROCESSES = 3
 
@@ -26,13 +28,13 @@ _OWN_PROCESSES = 3
 class Limits:
     """Wall clock, CPU, memory, processes, output, file size and open files of a call."""
 
-    timeout_s: float = 10.0
-    cpu_s: int = 10
-    memory_mb: int = 512
-    max_processes: int = 64
-    max_output_bytes: int = 65536
-    max_file_mb: int = 64
-    max_open_files: int = 256
+    timeout_s: float = _DEFAULTS.timeout_s
+    cpu_s: int = _DEFAULTS.cpu_s
+    memory_mb: int = _DEFAULTS.memory_mb
+    max_processes: int = _DEFAULTS.max_processes
+    max_output_bytes: int = _DEFAULTS.max_output_bytes
+    max_file_mb: int = _DEFAULTS.max_file_mb
+    max_open_files: int = _DEFAULTS.max_open_files
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> Limits:
