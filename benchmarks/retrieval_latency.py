@@ -101,43 +101,48 @@ def scenario(
     return out
 
 
-def main() -> None:
+HEADERS = ["corpus", "backend", "points", "build s", "queries", "p50 ms", "p95 ms", "vs embedded"]
+NOTES = (
+    "k=10 hybrid search (dense prefetch + BM25 prefetch, each max(50, 4k) deep, fused with RRF "
+    "k=60), payload returned, query embedding excluded; both backends persist to a directory. "
+    f"qdrant-client local mode runs 30 queries at 15k and {SLOW_QUERIES} at 100k (each takes up "
+    "to seconds), the embedded store {QUERIES}. Goal: embedded p50 <= 20 ms at ~15k chunks."
+).replace("{QUERIES}", str(QUERIES))
+
+
+def python_docs_run() -> None:
     rows, vectors = load_cached()
     texts = query_texts(QUERIES)
-    embedder = load_embedder("minilm")
-    qvecs = embedder.embed(texts)
+    qvecs = load_embedder("minilm").embed(texts)
     table = scenario("Python docs", rows, vectors, list(zip(qvecs, texts, strict=True)), False)
-    synth_rows, synth_vectors = synthetic(100_000, vectors.shape[1])
+    report(
+        "Retrieval: hybrid query latency at ~15k chunks (Python docs)",
+        HEADERS,
+        table,
+        script="benchmarks/retrieval_latency.py docs",
+        notes=NOTES + " Points: MiniLM vectors of the real chunks; queries: the dev-set questions.",
+    )
+
+
+def synthetic_run() -> None:
+    rows, vectors = synthetic(100_000, 384)
     rng = np.random.default_rng(11)
-    synth_q = []
+    queries = []
     for i in range(QUERIES):
         words = " ".join(f"w{int(w)}" for w in rng.zipf(1.3, size=4) if w < 30000)
-        synth_q.append((synth_vectors[(i * 7919) % len(synth_rows)].tolist(), words or "w1"))
-    table += scenario("synthetic", synth_rows, synth_vectors, synth_q, True)
+        queries.append((vectors[(i * 7919) % len(rows)].tolist(), words or "w1"))
     report(
-        "Retrieval: hybrid query latency, embedded vs qdrant-client local",
-        [
-            "corpus",
-            "backend",
-            "points",
-            "build s",
-            "queries",
-            "p50 ms",
-            "p95 ms",
-            "p50 vs embedded",
-        ],
-        table,
-        script="benchmarks/retrieval_latency.py",
-        notes=(
-            "k=10 hybrid search (dense prefetch + BM25 prefetch, each max(50, 4k) deep, fused with "
-            "RRF k=60), payload returned, query embedding excluded. Python docs points are MiniLM "
-            "vectors of the real chunks, queried with the dev-set questions. qdrant-client local "
-            f"mode runs 30 queries at 15k and {SLOW_QUERIES} at 100k (each takes up to seconds); "
-            "both persist to a directory. Goal: embedded "
-            "p50 <= 20 ms at ~15k chunks."
-        ),
+        "Retrieval: hybrid query latency at 100k chunks (synthetic)",
+        HEADERS,
+        scenario("synthetic", rows, vectors, queries, True),
+        script="benchmarks/retrieval_latency.py synthetic",
+        notes=NOTES + " Points: ~120 Zipf-distributed words and a random unit vector each.",
     )
 
 
 if __name__ == "__main__":
-    main()
+    which = sys.argv[1:] or ["docs", "synthetic"]
+    if "docs" in which:
+        python_docs_run()
+    if "synthetic" in which:
+        synthetic_run()

@@ -53,19 +53,15 @@ def ingest(
     resolve_roots(paths)  # bad paths fail before the store or the model is touched
     embedder = load_embedder(cfg.embedder)
     reporter: Reporter = Silent() if json_out or quiet else RichReporter()
+    options: dict[str, Any] = {"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap,
+               "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()),
+               "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
-        report = Ingestor(
-            store,
-            embedder,
-            collection=cfg.collection,
-            chunk_tokens=cfg.chunk_tokens,
-            chunk_overlap=cfg.chunk_overlap,
-            batch_size=cfg.embed_batch * 4,
-            excludes=DEFAULT_EXCLUDES + tuple(exclude or ()),
-            tags=tuple(tag or ()),
-            reporter=reporter,
-        ).run(paths)
+        ingestor = Ingestor(
+            store, embedder, collection=cfg.collection, reporter=reporter, **options
+        )
+        report = ingestor.run(paths)
     finally:
         store.close()
     _show_report(report.to_dict(), json_out)
@@ -136,16 +132,13 @@ def search(
         retriever.close()
     cites = [citation(h, i) for i, h in enumerate(hits, 1)]
     if json_out:
-        emit_json(
-            {
-                "ok": True,
-                "query": query,
-                "collection": retriever.collection,
-                "citations": cites,
-                "error": None,
-            }
-        )
+        emit_json({"ok": True, "query": query, "collection": retriever.collection,
+                   "citations": cites, "error": None})  # fmt: skip
         return
+    _show_hits(cites)
+
+
+def _show_hits(cites: list[dict[str, Any]]) -> None:
     if not cites:
         typer.echo("no matching passages")
     for c in cites:
