@@ -20,6 +20,7 @@ from autan.graphs.agent import build_agent_graph, recursion_limit
 from autan.graphs.context import AgentContext, Recall
 from autan.graphs.state import tool_result
 from autan.guards.base import GuardRunner, passthrough_runner
+from autan.streaming import GuardedTokens, same_text
 from autan.tools.registry import ToolRegistry
 
 EventKind = Literal["token", "tool_call", "tool_result", "guard", "interrupt", "answer"]
@@ -128,15 +129,20 @@ class Agent:
             Iterator[tuple[str, Any]],
             self.graph.stream(inputs, self.config(thread), stream_mode=modes),
         )
+        tokens = GuardedTokens(self.context.guards, thread)
         for mode, chunk in stream:
             if mode == "messages":
                 msg, meta = chunk
                 if meta.get("langgraph_node") == "planner" and isinstance(msg, AIMessageChunk):
                     if isinstance(msg.content, str) and msg.content:
-                        yield Event("token", {"text": msg.content})
-            else:
-                for node, update in chunk.items():
-                    yield from _update_events(node, update)
+                        if shown := tokens.feed(msg.content):
+                            yield Event("token", {"text": shown})
+                continue
+            for node, update in chunk.items():
+                if shown := tokens.flush():
+                    yield Event("token", {"text": shown})
+                for event in _update_events(node, update):
+                    yield _track(tokens, event)
 
     def run(
         self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
@@ -162,6 +168,18 @@ class Agent:
     def resume(self, thread_id: str, value: Any) -> Answer:
         """Continue an interrupted turn with a human's decision."""
         return self.run(None, thread_id=thread_id, resume=value)
+
+
+def _track(tokens: GuardedTokens, event: Event) -> Event:
+    """Feed citations to the token guard; mark answers that differ from what was streamed."""
+    if event.kind in ("tool_call", "tool_result"):
+        tokens.new_step()
+        tokens.citations.extend(event.data.get("result", {}).get("citations") or [])
+    if event.kind == "answer":
+        streamed = bool(tokens.released.strip())
+        revised = streamed and not same_text(tokens.released, event.data["text"])
+        return Event("answer", {**event.data, "streamed": streamed, "revised": revised})
+    return event
 
 
 def _update_events(node: str, update: Any) -> Iterator[Event]:

@@ -58,7 +58,10 @@ def render(events: Iterable[Event]) -> dict[str, Any] | None:
         elif e.kind == "interrupt":
             pending = e.data
         elif e.kind == "answer":
-            if not streamed:
+            if e.data.get("revised"):
+                typer.echo()
+                err.print("[yellow]⚑ the output guard revised the answer; final answer:[/yellow]")
+            if not e.data.get("streamed") or e.data.get("revised"):
                 typer.echo(e.data["text"], nl=False)
             typer.echo()
             print_sources(e.data.get("sources") or [])
