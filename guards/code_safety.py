@@ -83,6 +83,8 @@ class _Finder(ast.NodeVisitor):
             if not isinstance(inner, ast.Constant):
                 decoded = any(_name(n).rsplit(".", 1)[-1] in _DECODERS for n in ast.walk(inner))
                 self.flag("obfuscated exec of built or decoded code", 0.95 if decoded else 0.7)
+        if last == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+            self.flag("obfuscated exec of built or decoded code", 0.9)
         if last in {"import_module", "__import__"} and node.args:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and str(arg.value).split(".")[0] in _NETWORK_MODULES:

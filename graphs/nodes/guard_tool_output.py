@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig
 
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes._guarding import record, refusal, settle
-from autan.graphs.state import AgentState, Node, tool_result
+from autan.graphs.state import AgentState, Node, current_turn, tool_result
 from autan.guards.base import GuardRunner, Verdict, combine
 from autan.tools.base import fail
 
@@ -46,13 +46,15 @@ def make_guard_tool_output(ctx: AgentContext) -> Node:
         run_id = config.get("configurable", {}).get("thread_id")
         guarded: list[ToolMessage] = []
         recorded: list[dict[str, Any]] = []
+        made = sum(1 for m in current_turn(messages) if isinstance(m, ToolMessage))
         for m in messages[last_ai + 1 :]:
             if not isinstance(m, ToolMessage):
                 continue
             parsed = tool_result(m)
             raw: Any = parsed if parsed is not None else str(m.content)
             found: list[Verdict] = []
-            cleaned = guard_value(ctx.guards, raw, {"run_id": run_id, "tool": m.name}, found)
+            facts = {"run_id": run_id, "tool": m.name, "tool_calls": made}
+            cleaned = guard_value(ctx.guards, raw, facts, found)
             verdict = settle("tool_output", combine(str(m.content), found))
             recorded.append(record("tool_output", verdict))
             if verdict.action == "block":
