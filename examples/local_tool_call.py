@@ -29,8 +29,10 @@ def main() -> int:
     print(f"model: {gguf.name} ({'cached' if cached else 'first run: converting once'})")
     start = time.perf_counter()
     model = LocalChatModel.from_settings(str(gguf), settings)
-    print(f"loaded in {time.perf_counter() - start:.1f} s on {model.runtime.device}, "
-          f"{str(model.runtime.dtype).removeprefix('torch.')}")
+    print(
+        f"loaded in {time.perf_counter() - start:.1f} s on {model.runtime.device}, "
+        f"{str(model.runtime.dtype).removeprefix('torch.')}"
+    )
     tools = ToolRegistry.builtin(settings, ["calculator", "current_time"])
     bound = model.bind_tools([tools.get(n) for n in tools.names()], tool_choice="any")
     question = "What is 12 times 7? Use the calculator."
@@ -39,8 +41,10 @@ def main() -> int:
     print(f"question: {question}")
     for call in reply.tool_calls:
         result = tools.get(call["name"]).invoke(call["args"])
-        print(f"tool call ({time.perf_counter() - start:.1f} s, schema-valid by construction): "
-              f"{call['name']}({call['args']}) -> {result}")
+        print(
+            f"tool call ({time.perf_counter() - start:.1f} s, schema-valid by construction): "
+            f"{call['name']}({call['args']}) -> {result}"
+        )
     return 0 if reply.tool_calls and not reply.invalid_tool_calls else 1
 
 

@@ -74,11 +74,11 @@ def _as_call(item: Any) -> tuple[str, Any, str | None]:
     """Name, arguments and id of one call in any of the shapes models write."""
     if not isinstance(item, dict):
         raise ValueError(f"a tool call must be an object, got {type(item).__name__}")
-    fn = item.get("function") if isinstance(item.get("function"), dict) else item
+    fn: dict[str, Any] = item["function"] if isinstance(item.get("function"), dict) else item
     name = fn.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError("the tool call has no name")
-    args = next((fn[k] for k in ("arguments", "parameters", "args") if k in fn), {})
+    args: Any = next((fn[k] for k in ("arguments", "parameters", "args") if k in fn), {})
     if isinstance(args, str):
         args = loads_lenient(args) if args.strip() else {}
     if not isinstance(args, dict):

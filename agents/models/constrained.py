@@ -96,7 +96,7 @@ class _SentencePieceVocab:
     """The shape llguidance's ``TokenizerWrapper`` reads, for mistral-common SentencePiece."""
 
     def __init__(self, fmt: MistralFormat) -> None:
-        inner = fmt.inner
+        inner: Any = fmt.inner
         sp = inner._model
         special = set(inner.special_ids)
         self.eos_token_id = inner.eos_id
@@ -129,12 +129,13 @@ def _lltokenizer(fmt: MistralFormat | TemplateFormat, folder: Path) -> Any:
 
     if isinstance(fmt, TemplateFormat):
         return llguidance.hf.from_tokenizer(fmt.tokenizer, eos_token=fmt.eos_ids)
-    if hasattr(fmt.inner, "_model") and hasattr(fmt.inner._model, "is_byte"):
+    if hasattr(getattr(fmt.inner, "_model", None), "is_byte"):
         return llguidance.LLTokenizer(llguidance.TokenizerWrapper(_SentencePieceVocab(fmt)))
     from transformers import AutoTokenizer
 
     try:
-        return llguidance.hf.from_tokenizer(AutoTokenizer.from_pretrained(folder))
+        hf_tokenizer: Any = AutoTokenizer.from_pretrained(folder)
+        return llguidance.hf.from_tokenizer(hf_tokenizer)
     except Exception as exc:
         raise ConfigError(
             f"constrained decoding needs tokenizer.json beside this Tekken model: {exc}"

@@ -125,9 +125,10 @@ def convert_gguf(gguf: Path, data_dir: Path) -> Path:
         raise missing_extra("local", "gguf")
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     try:
-        model = AutoModelForCausalLM.from_pretrained(
+        model: Any = AutoModelForCausalLM.from_pretrained(
             gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-        ).to(torch.bfloat16)
+        )
+        model = model.to(torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except Exception as exc:
         raise ConfigError(f"cannot read GGUF file {gguf}: {exc}") from None
@@ -197,7 +198,8 @@ def _quantization(cfg: ModelSettings, dtype: torch.dtype) -> dict[str, Any]:
         raise missing_extra("quant", "bitsandbytes")
     from transformers import BitsAndBytesConfig
 
-    bits = BitsAndBytesConfig(
+    config_cls: Any = BitsAndBytesConfig
+    bits = config_cls(
         load_in_4bit=cfg.quantization == "4bit",
         load_in_8bit=cfg.quantization == "8bit",
         bnb_4bit_compute_dtype=dtype,
@@ -220,7 +222,7 @@ def _load_model(folder: Path, cfg: ModelSettings, device: str, dtype: torch.dtyp
 
     extra = _quantization(cfg, dtype)
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **extra)
+        model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **extra)
     except OSError as exc:
         raise ConfigError(
             f"cannot load model weights from {folder}: {exc}",
@@ -240,7 +242,9 @@ def _load_model(folder: Path, cfg: ModelSettings, device: str, dtype: torch.dtyp
 @contextmanager
 def _quiet_progress() -> Iterator[None]:
     """No "Loading weights" progress bars on the CLI's stderr while a model loads."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging
+
+    hf_logging: Any = logging
 
     was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()

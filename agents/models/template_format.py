@@ -117,7 +117,8 @@ class TemplateFormat:
                 )
             except Exception as exc:  # jinja2 raises TemplateError from the template itself
                 if merge:
-                    raise UserInputError(f"the chat template rejected this conversation: {exc}")
+                    message = f"the chat template rejected this conversation: {exc}"
+                    raise UserInputError(message) from None
                 continue
             self._merge_system = merge
             return [int(i) for i in (ids["input_ids"] if isinstance(ids, dict) else ids)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Literal
 
 import jsonschema
@@ -16,6 +15,7 @@ from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
+from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
 
 
 def forecast(
@@ -46,15 +46,6 @@ def convert(amount: float, currency: Literal["EUR", "USD", "JPY"], exact: bool) 
 
 TOOLS = [forecast, convert]
 SCHEMAS = {t["function"]["name"]: t["function"]["parameters"] for t in openai_tools(TOOLS)}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """A 2-layer model is all overhead: one thread avoids thread-pool contention on shared CPUs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -104,7 +95,9 @@ def test_auto_choice_gives_text_or_a_valid_call(model: LocalChatModel) -> None:
     for seed in range(3):
         torch.manual_seed(seed)
         reply = bound.invoke("Hi", max_new_tokens=16)
-        assert reply.invalid_tool_calls == [] or reply.response_metadata["finish_reason"] == "length"
+        assert (
+            reply.invalid_tool_calls == [] or reply.response_metadata["finish_reason"] == "length"
+        )
         for call in reply.tool_calls:
             jsonschema.validate(call["args"], SCHEMAS[call["name"]])
 

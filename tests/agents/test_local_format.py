@@ -1,4 +1,4 @@
-"""Mistral's format through mistral-common: token-for-token parity, ids, and the chat-template fallback."""
+"""Mistral's format via mistral-common: token-for-token parity, ids, chat-template fallback."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from mistral_common.protocol.instruct.messages import (
     AssistantMessage,
-    SystemMessage as MSystem,
-    ToolMessage as MTool,
     UserMessage,
+)
+from mistral_common.protocol.instruct.messages import (
+    SystemMessage as MSystem,
+)
+from mistral_common.protocol.instruct.messages import (
+    ToolMessage as MTool,
 )
 from mistral_common.protocol.instruct.request import ChatCompletionRequest
 from mistral_common.protocol.instruct.tool_calls import Function, FunctionCall, Tool, ToolCall
@@ -46,8 +50,13 @@ def add(a: int, b: int) -> int:
 
 TOOLS = openai_tools([get_weather, add])
 M_TOOLS = [
-    Tool(function=Function(name=t["function"]["name"], description=t["function"]["description"],
-                           parameters=t["function"]["parameters"]))
+    Tool(
+        function=Function(
+            name=t["function"]["name"],
+            description=t["function"]["description"],
+            parameters=t["function"]["parameters"],
+        )
+    )
     for t in TOOLS
 ]
 
@@ -62,8 +71,12 @@ CONVERSATIONS: list[tuple[str, list[BaseMessage], bool, list[Any]]] = [
         "system-merged",
         [SystemMessage("Be brief."), HumanMessage("Hi"), AIMessage("Hello!"), HumanMessage("Bye")],
         False,
-        [MSystem(content="Be brief."), UserMessage(content="Hi"),
-         AssistantMessage(content="Hello!"), UserMessage(content="Bye")],
+        [
+            MSystem(content="Be brief."),
+            UserMessage(content="Hi"),
+            AssistantMessage(content="Hello!"),
+            UserMessage(content="Bye"),
+        ],
     ),
     ("tools", [HumanMessage("Weather in Oslo?")], True, [UserMessage(content="Weather in Oslo?")]),
     (
@@ -71,26 +84,35 @@ CONVERSATIONS: list[tuple[str, list[BaseMessage], bool, list[Any]]] = [
         [
             SystemMessage("Use tools."),
             HumanMessage("Weather in Oslo?"),
-            AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "Oslo"},
-                                        "id": "abcDEF123"}]),
-            ToolMessage('{"ok": true, "sky": "rain"}', tool_call_id="abcDEF123", name="get_weather"),
+            AIMessage(
+                "",
+                tool_calls=[{"name": "get_weather", "args": {"city": "Oslo"}, "id": "abcDEF123"}],
+            ),
+            ToolMessage(
+                '{"ok": true, "sky": "rain"}', tool_call_id="abcDEF123", name="get_weather"
+            ),
         ],
         True,
         [
             MSystem(content="Use tools."),
             UserMessage(content="Weather in Oslo?"),
             AssistantMessage(tool_calls=[_call("get_weather", {"city": "Oslo"}, "abcDEF123")]),
-            MTool(content='{"ok": true, "sky": "rain"}', tool_call_id="abcDEF123", name="get_weather"),
+            MTool(
+                content='{"ok": true, "sky": "rain"}', tool_call_id="abcDEF123", name="get_weather"
+            ),
         ],
     ),
     (
         "several-calls-multi-turn",
         [
             HumanMessage("Add 1+2 and 3+4"),
-            AIMessage("", tool_calls=[
-                {"name": "add", "args": {"a": 1, "b": 2}, "id": "call_1"},
-                {"name": "add", "args": {"a": 3, "b": 4}, "id": "call_2"},
-            ]),
+            AIMessage(
+                "",
+                tool_calls=[
+                    {"name": "add", "args": {"a": 1, "b": 2}, "id": "call_1"},
+                    {"name": "add", "args": {"a": 3, "b": 4}, "id": "call_2"},
+                ],
+            ),
             ToolMessage("3", tool_call_id="call_1", name="add"),
             ToolMessage("7", tool_call_id="call_2", name="add"),
             AIMessage("3 and 7."),
@@ -99,10 +121,12 @@ CONVERSATIONS: list[tuple[str, list[BaseMessage], bool, list[Any]]] = [
         True,
         [
             UserMessage(content="Add 1+2 and 3+4"),
-            AssistantMessage(tool_calls=[
-                _call("add", {"a": 1, "b": 2}, mistral_id("call_1")),
-                _call("add", {"a": 3, "b": 4}, mistral_id("call_2")),
-            ]),
+            AssistantMessage(
+                tool_calls=[
+                    _call("add", {"a": 1, "b": 2}, mistral_id("call_1")),
+                    _call("add", {"a": 3, "b": 4}, mistral_id("call_2")),
+                ]
+            ),
             MTool(content="3", tool_call_id=mistral_id("call_1"), name="add"),
             MTool(content="7", tool_call_id=mistral_id("call_2"), name="add"),
             AssistantMessage(content="3 and 7."),
@@ -117,10 +141,15 @@ def fmt() -> MistralFormat:
     return MistralFormat(v3_tokenizer_file())
 
 
-@pytest.mark.parametrize("name,messages,with_tools,expected", CONVERSATIONS,
-                         ids=[c[0] for c in CONVERSATIONS])
+@pytest.mark.parametrize(
+    "name,messages,with_tools,expected", CONVERSATIONS, ids=[c[0] for c in CONVERSATIONS]
+)
 def test_prompt_tokens_match_mistral_common(
-    fmt: MistralFormat, name: str, messages: list[BaseMessage], with_tools: bool, expected: list[Any]
+    fmt: MistralFormat,
+    name: str,
+    messages: list[BaseMessage],
+    with_tools: bool,
+    expected: list[Any],
 ) -> None:
     reference = MistralTokenizer.from_file(str(v3_tokenizer_file()))
     request = ChatCompletionRequest(messages=expected, tools=M_TOOLS if with_tools else None)
@@ -131,7 +160,9 @@ def test_prompt_tokens_match_mistral_common(
 def test_tools_come_before_the_last_user_turn_with_the_system_prompt(fmt: MistralFormat) -> None:
     messages = CONVERSATIONS[4][1]
     ids = fmt.encode([SystemMessage("Be exact."), *messages], TOOLS)
-    text = fmt.inner.decode(ids, special_token_policy=SpecialTokenPolicy.KEEP).replace("\u2581", " ")
+    text = fmt.inner.decode(ids, special_token_policy=SpecialTokenPolicy.KEEP).replace(
+        "\u2581", " "
+    )
     tools_at = text.index("[AVAILABLE_TOOLS]")
     last_inst = text.rindex("[INST]")
     assert text.count("[AVAILABLE_TOOLS]") == 1 and tools_at < last_inst

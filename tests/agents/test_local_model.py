@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import torch
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
 from autan.agents.models.local_loading import load_runtime
@@ -16,6 +14,7 @@ from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
 from autan.errors import ConfigError, UserInputError
+from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
 
 
 def lookup(city: str, days: int = 1) -> str:
@@ -28,15 +27,6 @@ def lookup(city: str, days: int = 1) -> str:
     return "sunny"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """A 2-layer model is all overhead: one thread avoids thread-pool contention on shared CPUs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def model(settings: Settings) -> LocalChatModel:
     settings.model.max_new_tokens = 12
@@ -45,7 +35,9 @@ def model(settings: Settings) -> LocalChatModel:
     return m
 
 
-def test_loads_once_per_process_and_renders_mistral_format(model: LocalChatModel, settings: Settings) -> None:
+def test_loads_once_per_process_and_renders_mistral_format(
+    model: LocalChatModel, settings: Settings
+) -> None:
     assert load_runtime(str(tiny_mistral_dir()), settings) is model.runtime
     assert model.runtime.format.native_tools and model.runtime.format.tool_call_token == 5
     assert model.runtime.device == "cpu"
@@ -75,7 +67,9 @@ def test_stop_sequence_cuts_the_reply_and_the_stream(model: LocalChatModel) -> N
     assert cut, free
     stopped = model.invoke("Say hello.", stop=[cut], max_new_tokens=24)
     assert cut not in str(stopped.content) and free.startswith(str(stopped.content))
-    streamed = "".join(str(c.content) for c in model.stream("Say hello.", stop=[cut], max_new_tokens=24))
+    streamed = "".join(
+        str(c.content) for c in model.stream("Say hello.", stop=[cut], max_new_tokens=24)
+    )
     assert streamed == stopped.content
 
 
@@ -114,7 +108,9 @@ def test_missing_path_is_a_user_error(settings: Settings, tmp_path: Any) -> None
         load_model(f"local:{tmp_path / 'nope'}", settings)
 
 
-@pytest.mark.parametrize("field,value,extra", [("quantization", "4bit", "quant"), ("adapter", "/x", "lora")])
+@pytest.mark.parametrize(
+    "field,value,extra", [("quantization", "4bit", "quant"), ("adapter", "/x", "lora")]
+)
 def test_optional_extras_name_themselves_when_missing(
     settings: Settings, field: str, value: str, extra: str
 ) -> None:

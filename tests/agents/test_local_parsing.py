@@ -26,7 +26,9 @@ def test_valid_call_is_found_by_the_tool_calls_token(fmt: MistralFormat) -> None
     text_ids, call_ids = fmt.split_call(ids)
     assert text_ids == [] and call_ids is not None
     parsed = parse_calls(fmt.decode(call_ids))
-    assert [(c["name"], c["args"]) for c in parsed.tool_calls] == [("get_weather", {"city": "Paris"})]
+    assert [(c["name"], c["args"]) for c in parsed.tool_calls] == [
+        ("get_weather", {"city": "Paris"})
+    ]
     assert len(parsed.tool_calls[0]["id"]) == 9 and parsed.tool_calls[0]["id"].isalnum()
     assert parsed.invalid_tool_calls == []
 
@@ -62,7 +64,10 @@ def test_several_calls_in_one_turn_keep_order_and_given_ids() -> None:
         ('{"name": "f", "arguments": "{\\"q\\": \\"x\\"}"}', {"q": "x"}),  # args as a string
         ('{"function": {"name": "f", "arguments": {"q": "x"}}}', {"q": "x"}),  # OpenAI shape
         ('<tool_call>{"name": "f", "parameters": {"q": "x"}}</tool_call>', {"q": "x"}),  # Hermes
-        ('[{"name": "f", "arguments": {"q": "x"}}] I hope this helps', {"q": "x"}),  # trailing prose
+        (
+            '[{"name": "f", "arguments": {"q": "x"}}] I hope this helps',
+            {"q": "x"},
+        ),  # trailing prose
         ('[{"name": "f", "arguments": {"q": "unfinished', {"q": "unfinished"}),  # truncated
     ],
 )

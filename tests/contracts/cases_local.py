@@ -34,4 +34,6 @@ def _make_tool_caller(tools: Sequence[BaseTool]) -> Any:
     return model.bind_tools(tools, tool_choice="any", parallel_tool_calls=False)
 
 
-CASES = [ChatModelCase(id="local-tiny-mistral", make=_make_text, make_tool_caller=_make_tool_caller)]
+CASES = [
+    ChatModelCase(id="local-tiny-mistral", make=_make_text, make_tool_caller=_make_tool_caller)
+]
