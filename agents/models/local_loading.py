@@ -211,7 +211,9 @@ def _quantization(cfg: ModelSettings, dtype: torch.dtype) -> dict[str, Any]:
 def _prompt_format(folder: Path) -> MistralFormat | TemplateFormat:
     mistral_file = mistral_tokenizer_file(folder)
     if mistral_file is not None:
-        return MistralFormat(mistral_file)
+        fmt = MistralFormat(mistral_file)
+        if fmt.native_tools:  # v1 tokenizers have no tool tokens: use the chat template
+            return fmt
     from transformers import AutoTokenizer
 
     return TemplateFormat(AutoTokenizer.from_pretrained(folder))

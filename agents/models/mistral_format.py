@@ -36,8 +36,13 @@ _CONTROL = ("[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]", "[TO
 
 
 def mistral_tokenizer_file(folder: Path) -> Path | None:
-    """The mistral-common tokenizer file (``tekken.json``, ``tokenizer.model.v3``...) if any."""
-    files = [str(p) for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    """The mistral-common tokenizer file (``tekken.json``, ``tokenizer.model.v3``...) if any.
+
+    A bare ``tokenizer.model`` is any SentencePiece model (Llama's too), so it does not count.
+    """
+    if not folder.is_dir():
+        return None
+    files = [str(p) for p in folder.iterdir() if p.is_file() and p.name != "tokenizer.model"]
     try:
         return Path(get_one_valid_tokenizer_file(files))
     except ValueError:
@@ -111,14 +116,15 @@ def to_request(
 class MistralFormat:
     """Renders prompts and reads replies with a mistral-common tokenizer."""
 
-    native_tools = True
-
     def __init__(self, tokenizer_file: Path) -> None:
         self.file = tokenizer_file
         self.tokenizer = MistralTokenizer.from_file(str(tokenizer_file))
         self.inner = self.tokenizer.instruct_tokenizer.tokenizer
         self.eos_ids = [self.inner.eos_id]
         self.tool_call_token = self._special("[TOOL_CALLS]")
+        if self.tool_call_token in (None, self.inner.unk_id):
+            self.tool_call_token = None
+        self.native_tools = self.tool_call_token is not None
         self.suppress_ids = [i for i in (self._special(n) for n in _CONTROL) if i is not None]
         self.suppress_ids.append(self.inner.bos_id)
 

@@ -216,3 +216,11 @@ def test_chat_template_fallback_describes_tools_and_replays_calls_as_text() -> N
     assert chat[3] == {"role": "user", "content": "Result of tool get_weather:\nrain"}
     assert fmt.eos_ids == [fmt.tokenizer.convert_tokens_to_ids("<|im_end|>")]
     assert len(text) > 0
+
+
+def test_tokenizers_without_tool_tokens_are_not_native(tmp_path: Any) -> None:
+    data = v3_tokenizer_file().parent
+    v1 = MistralFormat(data / "tokenizer.model.v1")
+    assert not v1.native_tools and v1.tool_call_token is None
+    (tmp_path / "tokenizer.model").write_bytes((data / "tokenizer.model.v1").read_bytes())
+    assert mistral_tokenizer_file(tmp_path) is None  # a bare tokenizer.model may be Llama's
