@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from typing import Any
 
 import pytest
+import torch
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-from autan.agents.models.local_loading import load_runtime
+from autan.agents.models.local_loading import choose_device, choose_dtype, load_runtime
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
@@ -121,3 +123,29 @@ def test_optional_extras_name_themselves_when_missing(
     with pytest.raises(ConfigError) as info:
         load_model(f"local:{tiny_mistral_dir()}", settings)
     assert f"autan[{extra}]" in info.value.one_line()
+
+
+def test_cli_ask_with_a_local_path_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    from autan.cli.app import main
+
+    target = f"local:{tiny_mistral_dir()}"
+    code = main(["ask", "--model", target, "--tools", "calculator", "--json", "Say hello."])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert isinstance(json.loads(out)["answer"], str)
+
+
+def test_cli_unknown_model_id_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from autan.cli.app import main
+
+    code = main(["ask", "--model", "local:nobody-here/no-such-model", "hi"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "not on this machine" in err and "local:/path/to/model-folder" in err
+
+
+def test_explicit_device_and_dtype_are_respected() -> None:
+    assert choose_device("cpu") == "cpu" and choose_dtype("cpu", "bfloat16") == torch.bfloat16
+    assert choose_dtype("cpu", "auto") in {torch.bfloat16, torch.float32}
+    with pytest.raises(ConfigError):
+        choose_dtype("cpu", "int3")
