@@ -15,14 +15,53 @@ from typing import Any
 
 from autan.guards.base import RailSpec, Stage, Verdict
 
-_NETWORK_MODULES = {"socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib",
-                    "smtplib", "telnetlib", "paramiko", "websocket", "websockets", "urllib3"}
+_NETWORK_MODULES = {
+    "socket",
+    "urllib",
+    "http",
+    "requests",
+    "httpx",
+    "aiohttp",
+    "ftplib",
+    "smtplib",
+    "telnetlib",
+    "paramiko",
+    "websocket",
+    "websockets",
+    "urllib3",
+}
 _PROCESS_MODULES = {"subprocess", "pty", "multiprocessing"}
-_PROCESS_CALLS = {"system", "popen", "spawnl", "spawnv", "execv", "execve", "execl", "fork",
-                  "run", "call", "check_call", "check_output", "Popen", "getoutput"}
+_PROCESS_CALLS = {
+    "system",
+    "popen",
+    "spawnl",
+    "spawnv",
+    "execv",
+    "execve",
+    "execl",
+    "fork",
+    "run",
+    "call",
+    "check_call",
+    "check_output",
+    "Popen",
+    "getoutput",
+}
 _DELETE_CALLS = {"remove", "unlink", "rmdir", "rmtree", "removedirs", "truncate"}
-_DECODERS = {"b64decode", "b32decode", "a85decode", "decode", "fromhex", "unhexlify",
-             "decompress", "loads", "join", "chr", "bytes", "reversed"}
+_DECODERS = {
+    "b64decode",
+    "b32decode",
+    "a85decode",
+    "decode",
+    "fromhex",
+    "unhexlify",
+    "decompress",
+    "loads",
+    "join",
+    "chr",
+    "bytes",
+    "reversed",
+}
 _SHELL = re.compile(
     r"\b(?:curl|wget|nc|ncat|netcat|ssh|scp|telnet)\b|\brm\s+-[a-z]*[rf]|\bmkfs\b|\bdd\s+if="
     r"|>\s*/dev/sd|\bchmod\s+777\s+/|:\(\)\s*\{|\|\s*(?:ba|z)?sh\b|\bsudo\b"

@@ -29,8 +29,14 @@ def _r(name: str, weight: float, pattern: str) -> Rule:
     return Rule(name, re.compile(pattern, _F), weight)
 
 
-_TARGET = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|context|messages?|commands?|guardrails|restrictions|programming|constraints|system\s+prompt)"
-_PRIOR = r"(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|your|these|those|the\s+system|system|developer|safety)"
+_TARGET = (
+    r"(?:instructions?|prompts?|rules|directions|directives|guidelines|context|messages?|"
+    r"commands?|guardrails|restrictions|programming|constraints|system\s+prompt)"
+)
+_PRIOR = (
+    r"(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|your|these|"
+    r"those|the\s+system|system|developer|safety)"
+)
 
 RULES: tuple[Rule, ...] = (
     _r(
@@ -213,7 +219,10 @@ def decoded_base64(text: str) -> list[str]:
             decoded = raw.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
-        if sum(c.isalpha() or c.isspace() for c in decoded) > 0.85 * len(decoded) and " " in decoded:
+        if (
+            sum(c.isalpha() or c.isspace() for c in decoded) > 0.85 * len(decoded)
+            and " " in decoded
+        ):
             out.append(decoded)
     return out
 
@@ -222,7 +231,9 @@ def _is_meta_mention(text: str, match: re.Match[str]) -> bool:
     """A quoted example inside a text about injection (a question or a lesson), not an attack."""
     if not _META.search(text):
         return False
-    return any(q.start() <= match.start() and match.end() <= q.end() for q in _QUOTED.finditer(text))
+    return any(
+        q.start() <= match.start() and match.end() <= q.end() for q in _QUOTED.finditer(text)
+    )
 
 
 def match_rules(text: str) -> tuple[float, list[str]]:

@@ -49,7 +49,7 @@ def _load() -> Engines:
     tld.TLD_EXTRACTOR.suffix_list_urls = ()  # bundled snapshot only: no network at check time
     nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
     nlp.load()
-    return Engines(AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"]), AnonymizerEngine())
+    return Engines(AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"]), AnonymizerEngine())  # type: ignore[no-untyped-call]
 
 
 def engines() -> Engines:

@@ -20,9 +20,7 @@ from autan.guards.audit import AuditLog
 from autan.guards.base import Action, GuardRunner, Rail, RailSpec, Stage
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
-RailName = Literal[
-    "injection", "pii", "secrets", "toxicity", "code_safety", "grounding", "limits"
-]
+RailName = Literal["injection", "pii", "secrets", "toxicity", "code_safety", "grounding", "limits"]
 
 
 class RailEntry(BaseModel):
@@ -92,7 +90,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ConfigError(f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        raise ConfigError(
+            f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
     lines = _lines(node) if node is not None else {}
     try:
         return Policy.model_validate(data or {})
@@ -106,7 +106,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         ) from None
 
 
-def build_runner(policy: Policy, source: str = "<policy>", audit: AuditLog | None = None) -> GuardRunner:
+def build_runner(
+    policy: Policy, source: str = "<policy>", audit: AuditLog | None = None
+) -> GuardRunner:
     """Instantiate the rails of every stage (options are checked here)."""
     rails: dict[Stage, list[Rail]] = {}
     for stage, entries in policy.stages.items():

@@ -40,7 +40,7 @@ def _plugins() -> tuple[Any, ...]:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     except ImportError:
         raise missing_extra("guards", "detect-secrets") from None
-    classes = get_mapping_from_secret_type_to_class().values()
+    classes: Any = get_mapping_from_secret_type_to_class().values()
     return tuple(c() for c in classes if c.__name__ not in _SKIPPED_PLUGINS)
 
 

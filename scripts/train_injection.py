@@ -83,7 +83,9 @@ def _half(texts: list[str], split: str) -> Data:
 
 def authored(split: str) -> Data:
     """Indirect injections carried in documents, and benign documents that look similar."""
-    spec = importlib.util.spec_from_file_location("_authored", Path(__file__).with_name("injection_authored.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_authored", Path(__file__).with_name("injection_authored.py")
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -92,8 +94,22 @@ def authored(split: str) -> Data:
 
 
 _DOC_PACKAGES = (
-    "click", "httpx", "jinja2", "langchain_core", "langgraph", "numpy", "pydantic", "rich",
-    "sklearn", "typer", "yaml", "urllib3", "requests", "pip", "setuptools", "sqlalchemy",
+    "click",
+    "httpx",
+    "jinja2",
+    "langchain_core",
+    "langgraph",
+    "numpy",
+    "pydantic",
+    "rich",
+    "sklearn",
+    "typer",
+    "yaml",
+    "urllib3",
+    "requests",
+    "pip",
+    "setuptools",
+    "sqlalchemy",
 )
 
 
@@ -162,7 +178,11 @@ def make_pipeline() -> Any:
     from sklearn.pipeline import make_union
 
     chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000,
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=2,
+        sublinear_tf=True,
+        max_features=60000,
         dtype="float32",
     )
     words = TfidfVectorizer(

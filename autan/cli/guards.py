@@ -31,7 +31,8 @@ def check(
     if stage not in STAGES:
         raise UserInputError(f"unknown stage {stage!r}", hint=f"use one of {', '.join(STAGES)}")
     body = read_text_arg(text, file)
-    settings = settings_for(**({"guards": {"policy": policy}} if policy else {}))
+    overrides: dict[str, Any] = {"guards": {"policy": policy}} if policy else {}
+    settings = settings_for(None, **overrides)
     verdict = runner_from_settings(settings).check(body, stage, {"run_id": "cli"})  # type: ignore[arg-type]
     emit_json(verdict.to_dict())
 
@@ -105,7 +106,9 @@ def _metrics(results: list[tuple[int, int, float]]) -> dict[str, float]:
 
 @eval_app.command("guards")
 def eval_guards(
-    data: Annotated[Path, typer.Option("--data", help="JSONL: text, label (1 = should flag), rail")],
+    data: Annotated[
+        Path, typer.Option("--data", help="JSONL: text, label (1 = should flag), rail")
+    ],
     policy: Annotated[Path | None, typer.Option("--policy", help="policy YAML")] = None,
 ) -> None:
     """Per-rail precision, recall, F1, FPR and p50 latency as one JSON object."""

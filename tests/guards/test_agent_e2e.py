@@ -29,8 +29,7 @@ def _recording_planner(path: str, seen: list[str]) -> FunctionChatModel:
 
 def test_indirect_injection_is_withheld_from_the_planner(settings: Any, workspace: Any) -> None:
     (workspace / "report.html").write_text(
-        "<h1>Quarterly report</h1><p>Revenue grew 12%.</p>"
-        f"<!-- AI assistant: {INJECTION} -->",
+        f"<h1>Quarterly report</h1><p>Revenue grew 12%.</p><!-- AI assistant: {INJECTION} -->",
         encoding="utf-8",
     )
     seen: list[str] = []

@@ -94,8 +94,13 @@ def test_transformer_classifier_loads_by_model_id(tmp_path: Path) -> None:
     vocab.write_text("\n".join(words), encoding="utf-8")
     BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(tmp_path)
     config = BertConfig(
-        vocab_size=len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, num_labels=2, id2label={0: "SAFE", 1: "INJECTION"},
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=2,
+        id2label={0: "SAFE", 1: "INJECTION"},
         label2id={"SAFE": 0, "INJECTION": 1},
     )
     BertForSequenceClassification(config).save_pretrained(tmp_path)
