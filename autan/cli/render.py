@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from autan.api import Event
 
@@ -16,8 +17,9 @@ err = Console(stderr=True, highlight=False)
 
 
 def _short(value: Any, limit: int = 160) -> str:
+    """Data shortened for one line, escaped so Rich shows ``[i]`` instead of reading markup."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def print_sources(sources: Iterable[dict[str, Any]]) -> None:
@@ -54,7 +56,7 @@ def render(events: Iterable[Event]) -> dict[str, Any] | None:
         elif e.kind == "guard":
             reasons = "; ".join(e.data.get("reasons") or [])
             head = f"{e.data['stage']} {e.data['action']} by {e.data['rail']}"
-            err.print(f"[yellow]⚑ {head}[/yellow] {reasons}")
+            err.print(f"[yellow]⚑ {head}[/yellow] {escape(reasons)}")
         elif e.kind == "interrupt":
             pending = e.data
         elif e.kind == "answer":
