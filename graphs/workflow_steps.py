@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -64,7 +65,7 @@ def execute(env: StepEnv, run_id: str, name: str, step: StepBase, body: Body) ->
         key = f"{run_id}:{name}:{attempt}"
         env.journal.start(run_id, name, attempt, key)
         try:
-            out = call_with_timeout(lambda k=key: _keyed(k, body), step.timeout_s)
+            out = call_with_timeout(partial(_keyed, key, body), step.timeout_s)
         except NeedsHuman:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried or raised

@@ -168,7 +168,7 @@ def _router(step_id: str) -> Callable[[RunState], str]:
 def _chain(g: StateGraph[Any], steps: list[Any], after: str, env: StepEnv) -> str:
     nxt = after
     for step in reversed(steps):
-        g.add_node(step.id, _node(step, env))  # type: ignore[call-overload]
+        g.add_node(step.id, _node(step, env))  # type: ignore[call-overload,arg-type]
         if isinstance(step, BranchStep):
             yes = _chain(g, step.branch.then, nxt, env)
             no = _chain(g, step.branch.otherwise, nxt, env)

@@ -22,12 +22,46 @@ ToolsOpt = Annotated[
 ]
 
 
-def _agent(model: str | None, tools: str | None) -> Any:
+SessionOpt = Annotated[
+    str | None,
+    typer.Option("--session", "-s", help="a named, durable conversation to continue"),
+]
+
+
+def _recall(settings: Any) -> Any:
+    if not settings.memory.auto_recall:
+        return None
+    try:
+        from autan.tools.memory_tools import auto_recall
+    except ModuleNotFoundError:
+        return None
+    return auto_recall(settings)
+
+
+def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
     from autan.api import Agent
 
     settings = settings_for(model)
     names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
-    return Agent(settings=settings, tools=names)
+    saver = None
+    if durable:
+        from autan.memory.checkpoints import open_checkpointer
+
+        saver = open_checkpointer(settings)
+    return Agent(settings=settings, tools=names, checkpointer=saver, recall=_recall(settings))
+
+
+def _thread(session: str | None, thread: str | None) -> str:
+    """The thread id: ``session:NAME`` for a named session, else the given or a new id."""
+    import uuid
+
+    if session is not None and thread is not None:
+        raise UserInputError("give --session or --thread, not both")
+    if session is not None:
+        from autan.cli.sessions import session_thread
+
+        return session_thread(session)
+    return thread or uuid.uuid4().hex[:12]
 
 
 def _turn(agent: Any, question: str | None, thread: str, resume: Any = None) -> dict[str, Any]:
@@ -50,14 +84,16 @@ def ask(
     model: ModelOpt = None,
     tools: ToolsOpt = None,
     thread: Annotated[str | None, typer.Option(help="conversation thread id")] = None,
+    session: SessionOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Ask one question; the agent plans, calls tools and answers with its sources."""
     if not question.strip():
         raise UserInputError("the question is empty", hint='autan ask "your question"')
-    agent = _agent(model, tools)
+    thread_id = _thread(session, thread)
+    agent = _agent(model, tools, durable=session is not None)
     if json_out:
-        answer = agent.ask(question, thread_id=thread)
+        answer = agent.ask(question, thread_id=thread_id)
         if answer.interrupted:
             raise UserInputError("the run needs a human decision; run without --json")
         emit_json(
@@ -70,22 +106,25 @@ def ask(
             }
         )
         return
-    import uuid
-
-    _turn(agent, question, thread or uuid.uuid4().hex[:12])
+    _turn(agent, question, thread_id)
 
 
 def chat(
     model: ModelOpt = None,
     tools: ToolsOpt = None,
     thread: Annotated[str | None, typer.Option(help="conversation thread id")] = None,
+    session: SessionOpt = None,
 ) -> None:
-    """A streaming conversation; an empty line or Ctrl-D ends it."""
-    import uuid
-
-    agent = _agent(model, tools)
-    thread_id = thread or uuid.uuid4().hex[:12]
-    typer.echo(f"autan chat (thread {thread_id}); empty line to quit", err=True)
+    """A streaming conversation; an empty line or Ctrl-D ends it. --session NAME resumes one."""
+    thread_id = _thread(session, thread)
+    agent = _agent(model, tools, durable=session is not None)
+    if session is not None:
+        values = agent.graph.get_state(agent.config(thread_id)).values
+        turns = sum(1 for m in values.get("messages", []) if m.type == "human")
+        state = f"resuming session {session!r} ({turns} turns)" if turns else "new session"
+        typer.echo(f"autan chat: {state}; empty line to quit", err=True)
+    else:
+        typer.echo(f"autan chat (thread {thread_id}); empty line to quit", err=True)
     while True:
         try:
             line = input("you> ")

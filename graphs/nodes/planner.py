@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
+from autan.agents.compaction import compact_history
 from autan.agents.planner import fit_context, out_of_steps_message, repair_messages, system_prompt
 from autan.graphs.context import AgentContext
 from autan.graphs.state import AgentState, Node, current_turn, steps_taken
@@ -19,10 +20,12 @@ def make_planner(ctx: AgentContext) -> Node:
     budget = ctx.settings.planner
 
     def planner(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        messages = state["messages"]
+        compacted, messages = compact_history(
+            ctx.model, state["messages"], budget.context_tokens, ctx.settings.memory.compact_at
+        )
         steps = steps_taken(messages)
         if steps >= budget.max_steps:
-            return {"messages": [out_of_steps_message(steps)]}
+            return {"messages": [*compacted, out_of_steps_message(steps)]}
         question = str(current_turn(messages)[0].content)
         memories = list(ctx.recall(question)) if ctx.recall else []
         system = system_prompt(ctx.tools.names(), ctx.instructions, memories)
@@ -34,7 +37,7 @@ def make_planner(ctx: AgentContext) -> Node:
             errors = repair_messages(reply, ctx.tools)
             new.append(reply)
             if not errors:
-                return {"messages": new}
+                return {"messages": [*compacted, *new]}
             new.extend(errors)
         new.append(
             AIMessage(
@@ -44,6 +47,6 @@ def make_planner(ctx: AgentContext) -> Node:
                 response_metadata={"finish_reason": "repair_budget"},
             )
         )
-        return {"messages": new}
+        return {"messages": [*compacted, *new]}
 
     return planner
