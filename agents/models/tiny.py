@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 _LOCK = threading.Lock()
 _BUILT: dict[str, Path] = {}
@@ -78,7 +79,8 @@ def build_tiny_chat_model(folder: Path, *, seed: int = 0) -> Path:
     raw = Tokenizer(models.BPE({ch: i for i, ch in enumerate(sorted(alphabet))}, []))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|im_end|>")
+    fast: Any = PreTrainedTokenizerFast
+    tokenizer = fast(tokenizer_object=raw, eos_token="<|im_end|>")
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>"]})
     tokenizer.chat_template = CHATML
     config = LlamaConfig(
