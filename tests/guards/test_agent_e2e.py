@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from langchain_core.messages import AIMessage, BaseMessage
 
 from autan import Agent, FunctionChatModel
@@ -63,29 +65,31 @@ def test_secrets_and_pii_are_redacted_before_the_planner(settings: Any, workspac
     assert all(SECRET not in p.read_text() and EMAIL not in p.read_text() for p in audit)
 
 
-def test_dangerous_code_escalates_and_runs_only_if_approved(settings: Any) -> None:
+@pytest.mark.parametrize("decision, runs", [("deny", 0), ("approve", 1)])
+def test_dangerous_code_escalates_and_runs_only_if_approved(
+    settings: Any, decision: str, runs: int
+) -> None:
     from langchain_core.tools import tool
 
     from autan import ScriptedChatModel
 
-    for decision, runs in (("deny", 0), ("approve", 1)):
-        executed: list[str] = []
+    executed: list[str] = []
 
-        @tool
-        def run_python(code: str) -> dict[str, Any]:
-            """Run Python code.
+    @tool
+    def run_python(code: str) -> dict[str, Any]:
+        """Run Python code.
 
-            Args:
-                code: the program
-            """
-            executed.append(code)
-            return {"ok": True, "stdout": ""}
+        Args:
+            code: the program
+        """
+        executed.append(code)
+        return {"ok": True, "stdout": ""}
 
-        call = {"name": "run_python", "args": {"code": "import socket\nsocket.socket()"}}
-        model = ScriptedChatModel.from_turns([{"tool_calls": [call]}, {"text": "done"}])
-        agent = Agent(model, settings=settings, tools=[run_python])
-        first = agent.ask("open a socket")
-        assert first.interrupted and first.interrupt["type"] == "guard"
-        assert first.interrupt["rail"] == "code_safety" and executed == []
-        agent.resume(first.thread_id, {"decision": decision})
-        assert len(executed) == runs
+    call = {"name": "run_python", "args": {"code": "import socket\nsocket.socket()"}}
+    model = ScriptedChatModel.from_turns([{"tool_calls": [call]}, {"text": "done"}])
+    agent = Agent(model, settings=settings, tools=[run_python])
+    first = agent.ask("open a socket")
+    assert first.interrupted and first.interrupt["type"] == "guard"
+    assert first.interrupt["rail"] == "code_safety" and executed == []
+    agent.resume(first.thread_id, {"decision": decision})
+    assert len(executed) == runs
