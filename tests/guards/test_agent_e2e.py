@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from langchain_core.messages import AIMessage, BaseMessage
 
 from autan import Agent, FunctionChatModel
