@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -40,7 +40,6 @@ class _Plan:
     tools: list[dict[str, Any]]
     stops: list[str]
     prefilled_call: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
