@@ -245,7 +245,12 @@ class Workflow:
     def load(cls, path: str | Path, **kwargs: Any) -> Workflow:
         """Load and validate a flow file."""
         source = Path(path)
-        return cls(load_flow(source), source=str(source.resolve()), **kwargs)
+        flow = load_flow(source)
+        if flow.model and flow.model.startswith("scripted:"):  # a script beside the flow file
+            beside = source.parent / flow.model.removeprefix("scripted:")
+            if beside.is_file():
+                flow = flow.model_copy(update={"model": f"scripted:{beside}"})
+        return cls(flow, source=str(source.resolve()), **kwargs)
 
     def config(self, run_id: str) -> RunnableConfig:
         """The graph config of one run."""

@@ -78,7 +78,6 @@ def run(
     json_out: JsonOpt = False,
 ) -> None:
     """Run a YAML automation, or resume one after a crash, a failure or an approval pause."""
-    from autan.graphs.workflow_schema import load_flow
     from autan.graphs.workflows import Workflow
 
     if decision is not None and decision not in ("approve", "deny"):
@@ -88,8 +87,7 @@ def run(
     if resume is not None and var:
         raise UserInputError("--var sets a new run's variables; a resumed run keeps its own")
     values = parse_vars(var or [])
-    parsed = load_flow(flow)
-    wf = Workflow(parsed, source=str(flow.resolve()), settings=settings_for(), model=model)
+    wf = Workflow.load(flow, settings=settings_for(), model=model)
     try:
         result = wf.resume(resume, decision) if resume else wf.start(values)
         while result.status == "waiting" and not json_out:

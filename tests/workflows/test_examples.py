@@ -1,0 +1,61 @@
+"""The shipped automations run offline with the scripted model and real tools."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autan.config import load_settings
+from autan.errors import AutanError
+from autan.graphs.workflows import Workflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "automations"
+
+
+@pytest.fixture
+def here(tmp_path: Path) -> Path:
+    root = tmp_path / "automations"
+    shutil.copytree(EXAMPLES, root)
+    return root
+
+
+def _settings(root: Path, **extra: Any) -> Any:
+    return load_settings(workspace=root, retrieval={"embedder": "hashing"}, **extra)
+
+
+def test_docs_report_pauses_for_approval_then_writes_a_cited_report(here: Path) -> None:
+    wf = Workflow.load(here / "docs_report.yaml", settings=_settings(here))
+    first = wf.start()
+    assert first.status == "waiting" and not (here / "report.md").exists()
+    draft = (here / "report.md.draft").read_text(encoding="utf-8")
+    assert "[1] docs/install.md" in draft and "[3] docs/memory.md" in draft
+    done = wf.resume(first.run_id, "approve")
+    assert done.outputs == {"report": "report.md", "points": 3}
+    assert "per-user vector collection" in (here / "report.md").read_text(encoding="utf-8")
+    wf.close()
+
+
+def test_remember_facts_keeps_and_recalls_each_fact_once(here: Path) -> None:
+    settings = _settings(here)
+    for _ in range(2):  # a second run finds every fact already remembered
+        wf = Workflow.load(here / "remember_facts.yaml", settings=settings)
+        result = wf.start()
+        wf.close()
+    assert result.outputs["recalled"] == "Qdrant is a vector database written in Rust."
+    assert [k["duplicate"] for k in result.steps["keep"]] == [True, True]
+
+
+def test_test_failures_summarises_the_failing_test(here: Path) -> None:
+    settings = _settings(here, sandbox={"workspace": here / "project"})
+    wf = Workflow.load(here / "test_failures.yaml", settings=settings)
+    try:
+        result = wf.start()
+    except AutanError as exc:
+        pytest.skip(f"the sandbox cannot run here: {exc.one_line()}")
+    finally:
+        wf.close()
+    assert "FAILED" in result.steps["tests"]["stdout"]
+    assert "calc.sub adds" in (here / "test-report.md").read_text(encoding="utf-8")
