@@ -149,18 +149,24 @@ def check_run(root: Path, run_id: str, kills: int) -> list[str]:
     return problems
 
 
-def kill_and_resume(root: Path, points: int, seed: int = 0, pause_s: float = 0.004) -> Outcome:
-    """Kill runs at ``points`` random moments in total, resume each to its end, check each."""
+def kill_and_resume(
+    root: Path, points: int, seed: int = 0, pause_s: float = 0.004, min_runs: int = 0
+) -> Outcome:
+    """Kill runs at ``points`` random moments in total, resume each to its end, check each.
+
+    With ``points=0`` it runs ``min_runs`` runs without killing them (the anchor).
+    """
     rng = random.Random(seed)
     out = Outcome()
     start = time.monotonic()
-    while out.kills < points:
+    while out.kills < points or out.runs < min_runs:
         run_id = f"crash{out.runs}"
         out.runs += 1
         resume, kills_here = False, 0
         while True:
             pid = _spawn(root, run_id, resume, pause_s)
-            code = _wait(pid, time.monotonic() + rng.uniform(0.0, 0.35))
+            delay = rng.uniform(0.0, 0.35) if points else 600.0
+            code = _wait(pid, time.monotonic() + delay)
             if code is None:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
