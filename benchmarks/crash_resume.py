@@ -64,7 +64,8 @@ def main() -> None:
             "4-item map, a branch) whose tool appends a line per step; the child process is "
             "killed with SIGKILL at a uniformly random moment and resumed until the run "
             "finishes. 'lost' counts steps whose effect is missing, 'repeated' steps applied "
-            f"twice or re-run under a new key. Problems seen: {len(out.problems)}."
+            "twice, re-run under a new key, or invoked more than once per kill in flight. "
+            f"Problems seen: {out.problems or 'none'}."
             + (f" clean anchor ok: {not clean.problems}.")
         ),
     )

@@ -136,7 +136,7 @@ def check_run(root: Path, run_id: str, kills: int) -> list[str]:
         if effects[label] != 1:
             problems.append(f"{run_id}: {label} applied {effects[label]} times")
     calls = [line.split("\t") for line in (root / f"{run_id}.calls").read_text().splitlines()]
-    if len(calls) > len(EXPECTED) + kills:
+    if len(calls) > len(EXPECTED) + 2 * kills:  # a kill interrupts at most 2 map items in flight
         problems.append(f"{run_id}: {len(calls)} invocations for {len(EXPECTED)} steps")
     keys: dict[str, set[str]] = {}
     for label, key in calls:
