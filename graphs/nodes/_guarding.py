@@ -52,7 +52,13 @@ def settle(stage: Stage, verdict: Verdict) -> Verdict:
 def refusal(stage: Stage, verdict: Verdict) -> str:
     """The safe explanation shown instead of blocked text."""
     why = "; ".join(verdict.reasons) or "policy"
-    where = {"input": "your message", "output": "the answer", "tool_output": "a tool result"}
+    rail = verdict.rail or "guard"
+    if stage in ("tool_output", "code"):  # read by the planner, not the user
+        what = (
+            "This tool result was withheld" if stage == "tool_output" else "This call was refused"
+        )
+        return f"{what}: the {rail} rail flagged it ({why}). Do not retry it; carry on without it."
+    where = {"input": "your message", "output": "the answer"}
     return (
         f"I can't continue: {where.get(stage, 'this step')} was blocked by the "
         f"{verdict.rail or 'guard'} rail ({why})."
