@@ -59,3 +59,17 @@ def test_test_failures_summarises_the_failing_test(here: Path) -> None:
         wf.close()
     assert "FAILED" in result.steps["tests"]["stdout"]
     assert "calc.sub adds" in (here / "test-report.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_automation_runs_and_resumes(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:memory -->")[1]
+    flow = section.split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "triage.yaml").write_text(flow, encoding="utf-8")
+    wf = Workflow.load(tmp_path / "triage.yaml", settings=_settings(tmp_path))
+    first = wf.start({"owner": "ann"})
+    assert first.status == "waiting"
+    done = wf.resume(first.run_id, "approve")
+    assert done.outputs == {"total": 32, "file": "report-ann.md"}
+    assert (tmp_path / "report-ann.md").read_text(encoding="utf-8").startswith("Total 32")
+    wf.close()
