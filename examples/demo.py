@@ -1,11 +1,15 @@
 """`make demo`: autan's main job, offline and deterministic.
 
-A scripted planner drives real tools through the real LangGraph agent graph, streaming each
-step (planner → tool call → tool result → answer), with every edge passing a guard node.
+Each part runs the real CLI in-process (the same commands a user types) on the real LangGraph
+agent graph, with real tools and the default guard policy; only the planner is scripted
+(`scripted:builtin`), so the run needs no model server and no downloads. The last part loads a
+real small model (SmolLM2-135M, shipped in a package) and makes a grammar-constrained tool call.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -13,27 +17,58 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from autan import Agent, load_settings
-from autan.cli.render import render
+from autan.cli.app import main as autan
 
-console = Console(stderr=True)
+HERE = Path(__file__).resolve().parent
+console = Console(stderr=True, highlight=False)
 
 
-def banner(title: str) -> None:
+def step(title: str, *commands: list[str]) -> None:
+    """Show a section title, then run each command as `autan ...` and stop on failure."""
     console.print(Rule(f"[bold]{title}"))
+    for args in commands:
+        console.print(f"\n[bold green]$ autan {shlex.join(args)}[/bold green]")
+        code = autan(args)
+        if code != 0:
+            raise SystemExit(f"demo step failed: autan {shlex.join(args)} exited {code}")
 
 
-def garden(data_dir: Path) -> None:
-    banner("1. A multi-step task: the scripted planner calls real tools")
-    settings = load_settings(data_dir=data_dir, workspace=data_dir)
-    agent = Agent("scripted:builtin", settings=settings)
-    question = "What is the area of a 12.5 m by 8 m garden and how much fence does it need?"
-    console.print(f"[bold]you>[/bold] {question}")
-    render(agent.stream(question))
+def run_demo(data_dir: Path) -> None:
+    os.environ["AUTAN_DATA_DIR"] = str(data_dir)
+    os.environ["AUTAN_WORKSPACE"] = str(HERE / "workspace")
+    os.environ["AUTAN_MODEL__SPEC"] = "scripted:builtin"
+    step(
+        "1. A multi-step task: the planner calls real tools, each step streamed",
+        ["ask", "What is the area of a 12.5 m by 8 m garden and how much fence does it need?"],
+    )
+    papers = str(HERE / "papers")
+    step(
+        "2. Literature assistant: incremental ingestion, hybrid search, a cited answer",
+        ["ingest", papers],
+        ["ingest", papers],
+        ["ask", "What do my papers say about the quadratic cost of attention?"],
+    )
+    step(
+        "3. Coding assistant: code runs in a bubblewrap sandbox that keeps its state",
+        ["ask", "Sum the primes below 1000 with Python in the sandbox"],
+    )
+    step(
+        "4. Guardrails: an indirect prompt injection is withheld, a leaked key is redacted",
+        ["ask", "Summarise the meeting notes and check the deploy settings"],
+    )
+
+
+def local_model() -> None:
+    console.print(Rule("[bold]5. A real small model makes a grammar-constrained tool call"))
+    sys.path.insert(0, str(HERE))
+    import local_tool_call
+
+    if local_tool_call.main() != 0:
+        raise SystemExit("demo step failed: the local model made no valid tool call")
 
 
 def how_to_switch() -> None:
-    banner("Use a real Mistral model")
+    console.print(Rule("[bold]Use a real Mistral model"))
     console.print(
         "  autan ask --model local:mistralai/Mistral-7B-Instruct-v0.3 \"...\"   "
         "(weights on disk or in your Hugging Face cache)\n"
@@ -43,8 +78,12 @@ def how_to_switch() -> None:
 
 
 def main() -> int:
+    saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="autan-demo-") as tmp:
-        garden(Path(tmp))
+        run_demo(Path(tmp))
+    os.environ.clear()
+    os.environ.update(saved)  # the local model caches its converted weights in the real data dir
+    local_model()
     how_to_switch()
     return 0
 

@@ -48,6 +48,8 @@ class GroundingRail:
         bad: set[str] = set()
         for sentence in _SENTENCE.split(text):
             for m in _MARKER.finditer(sentence):
+                if not passages and "," in m.group(1):
+                    continue  # nothing retrieved: "[2, 3, 5]" is data, only "[n]" claims a source
                 for n in (x.strip() for x in m.group(1).split(",")):
                     problem = self._problem(sentence, n, passages)
                     if problem:

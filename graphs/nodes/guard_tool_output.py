@@ -19,6 +19,9 @@ from autan.guards.base import GuardRunner, Verdict, combine
 from autan.tools.base import fail
 
 _MIN_CHECKED = 3  # strings shorter than this carry no instruction worth a rail's time
+# Identifiers autan itself puts in tool results (citation keys are path#content-hash): a hash
+# is not a secret, and redacting it would break citation numbering.
+_IDENTIFIERS = frozenset({"key", "content_hash", "chunk_id"})
 
 
 def guard_value(runner: GuardRunner, value: Any, ctx: dict[str, Any], found: list[Verdict]) -> Any:
@@ -31,7 +34,10 @@ def guard_value(runner: GuardRunner, value: Any, ctx: dict[str, Any], found: lis
             found.append(verdict)
         return verdict.text
     if isinstance(value, dict):
-        return {k: guard_value(runner, v, ctx, found) for k, v in value.items()}
+        return {
+            k: v if k in _IDENTIFIERS else guard_value(runner, v, ctx, found)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [guard_value(runner, v, ctx, found) for v in value]
     return value

@@ -170,3 +170,34 @@ def test_approval_interrupts_then_runs_the_call_exactly_once(
     done = agent.resume(first.thread_id, decision)
     assert done.text == "ok"
     assert len(executed) == runs
+
+
+def test_citation_keys_are_not_mistaken_for_secrets(settings: Any) -> None:
+    from langchain_core.tools import tool
+
+    from autan.guards.policy import runner_from_settings
+
+    key = "papers/a.md#" + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+    @tool
+    def search_docs(query: str) -> dict[str, Any]:
+        """Search.
+
+        Args:
+            query: what to find
+        """
+        return {"ok": True, "citations": [{"key": key, "text": "Attention is quadratic."}]}
+
+    model = ScriptedChatModel.from_turns(
+        [
+            {"tool_calls": [{"name": "search_docs", "args": {"query": "q"}}]},
+            {"text": "Quadratic [1]."},
+        ]
+    )
+    agent = Agent(
+        model, settings=settings, tools=[search_docs], guards=runner_from_settings(settings)
+    )
+    answer = agent.ask("how does attention scale?")
+    result = next(e.data["result"] for e in answer.events if e.kind == "tool_result")
+    assert result["citations"][0]["key"] == key
+    assert answer.sources and answer.sources[0]["key"] == key
