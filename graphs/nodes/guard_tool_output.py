@@ -1,7 +1,9 @@
 """guard_tool_output: tool results pass the tool-output rails before the planner reads them.
 
 Indirect prompt injection arrives here (fetched pages, retrieved passages), so every string in a
-tool result is checked; redactions are applied in place and a block withholds the whole result.
+tool result is checked: all of them at once first (one pass of the rails per result, paragraphs
+kept apart), then string by string only when something must be redacted in place. A block
+withholds the whole result.
 """
 
 from __future__ import annotations
@@ -43,6 +45,34 @@ def guard_value(runner: GuardRunner, value: Any, ctx: dict[str, Any], found: lis
     return value
 
 
+def _strings(value: Any, out: list[str]) -> list[str]:
+    if isinstance(value, str) and len(value) >= _MIN_CHECKED:
+        out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k not in _IDENTIFIERS:
+                _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+    return out
+
+
+def guard_result(runner: GuardRunner, value: Any, ctx: dict[str, Any]) -> tuple[Any, list[Verdict]]:
+    """A tool result with redactions applied, and the verdicts that were not ``allow``."""
+    texts = _strings(value, [])
+    if not texts:
+        return value, []
+    whole = runner.check("\n\n".join(texts), "tool_output", ctx)
+    if whole.action == "allow":
+        return value, []
+    if whole.action != "redact":
+        return value, [whole]
+    found: list[Verdict] = []
+    cleaned = guard_value(runner, value, ctx, found)
+    return cleaned, found or [whole]
+
+
 def make_guard_tool_output(ctx: AgentContext) -> Node:
     """Build the node for ``ctx``."""
 
@@ -58,9 +88,8 @@ def make_guard_tool_output(ctx: AgentContext) -> Node:
                 continue
             parsed = tool_result(m)
             raw: Any = parsed if parsed is not None else str(m.content)
-            found: list[Verdict] = []
             facts = {"run_id": run_id, "tool": m.name, "tool_calls": made}
-            cleaned = guard_value(ctx.guards, raw, facts, found)
+            cleaned, found = guard_result(ctx.guards, raw, facts)
             verdict = settle("tool_output", combine(str(m.content), found))
             recorded.append(record("tool_output", verdict))
             if verdict.action == "block":
