@@ -21,7 +21,7 @@ from langchain_core.messages import (
 )
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
-from autan.agents.planner import approx_tokens
+from autan.agents.planner import _turns, approx_tokens
 
 SUMMARY_NAME = "conversation_summary"
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -35,16 +35,6 @@ INSTRUCTIONS = (
 def is_summary(message: BaseMessage) -> bool:
     """True for the message that holds the summary of compacted turns."""
     return message.type == "system" and message.name == SUMMARY_NAME
-
-
-def _turns(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
-    turns: list[list[BaseMessage]] = []
-    for m in messages:
-        if m.type == "human" or not turns:
-            turns.append([m])
-        else:
-            turns[-1].append(m)
-    return turns
 
 
 def _line(m: BaseMessage, limit: int = 400) -> str:
