@@ -109,6 +109,18 @@ def ask(
     _turn(agent, question, thread_id)
 
 
+def _resume_session(agent: Any, session: str, thread_id: str) -> None:
+    """Say where a session stands; finish a turn it left waiting for a human decision."""
+    from autan.cli.render import ask_human
+
+    snap = agent.graph.get_state(agent.config(thread_id))
+    turns = sum(1 for m in snap.values.get("messages", []) if m.type == "human")
+    state = f"resuming session {session!r} ({turns} turns)" if turns else "new session"
+    typer.echo(f"autan chat: {state}; empty line to quit", err=True)
+    if snap.interrupts and sys.stdin.isatty():
+        _turn(agent, None, thread_id, resume=ask_human(dict(snap.interrupts[0].value)))
+
+
 def chat(
     model: ModelOpt = None,
     tools: ToolsOpt = None,
@@ -119,10 +131,7 @@ def chat(
     thread_id = _thread(session, thread)
     agent = _agent(model, tools, durable=session is not None)
     if session is not None:
-        values = agent.graph.get_state(agent.config(thread_id)).values
-        turns = sum(1 for m in values.get("messages", []) if m.type == "human")
-        state = f"resuming session {session!r} ({turns} turns)" if turns else "new session"
-        typer.echo(f"autan chat: {state}; empty line to quit", err=True)
+        _resume_session(agent, session, thread_id)
     else:
         typer.echo(f"autan chat (thread {thread_id}); empty line to quit", err=True)
     while True:
