@@ -15,6 +15,7 @@ from langchain_core.messages import (
     ToolCallChunk,
 )
 from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call
 
 
 def _content(message: BaseMessage) -> str:
@@ -60,11 +61,11 @@ def _parse_call(raw: dict[str, Any]) -> ToolCall | InvalidToolCall:
     try:
         args = json.loads(args_text) if isinstance(args_text, str) else args_text
     except json.JSONDecodeError as exc:
-        return InvalidToolCall(
+        return invalid_tool_call(
             name=name, args=args_text, id=call_id, error=f"arguments are not JSON: {exc.msg}"
         )
     if not isinstance(args, dict):
-        return InvalidToolCall(
+        return invalid_tool_call(
             name=name, args=str(args_text), id=call_id, error="arguments must be a JSON object"
         )
     return ToolCall(name=name, args=args, id=call_id)

@@ -123,7 +123,8 @@ def test_help_does_not_import_heavy_libraries() -> None:
     probe = (
         "import sys; from autan.cli.app import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('torch', 'transformers', 'qdrant_client', 'qdrant_edge') if m in sys.modules))"
+        "heavy = ('torch', 'transformers', 'qdrant_client', 'qdrant_edge')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
