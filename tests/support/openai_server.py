@@ -136,6 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out and hung up is expected in these tests; stay quiet."""
+
+
 class FakeOpenAIServer:
     """Handle to a running server: its URL, the requests it saw, failures to inject."""
 
@@ -167,7 +172,7 @@ def start(brain: Brain = default_brain) -> tuple[FakeOpenAIServer, Callable[[], 
     """Start a server on 127.0.0.1 (random port); returns it and its stop function."""
     state = _State(brain)
     handler = type("Handler", (_Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
