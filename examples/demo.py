@@ -8,10 +8,14 @@ real small model (SmolLM2-135M, shipped in a package) and makes a grammar-constr
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
+from contextlib import redirect_stdout
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +29,8 @@ console = Console(stderr=True, highlight=False)
 
 def step(title: str, *commands: list[str]) -> None:
     """Show a section title, then run each command as `autan ...` and stop on failure."""
-    console.print(Rule(f"[bold]{title}"))
+    if title:
+        console.print(Rule(f"[bold]{title}"))
     for args in commands:
         console.print(f"\n[bold green]$ autan {shlex.join(args)}[/bold green]")
         code = autan(args)
@@ -56,10 +61,31 @@ def run_demo(data_dir: Path) -> None:
         "4. Guardrails: an indirect prompt injection is withheld, a leaked key is redacted",
         ["ask", "Summarise the meeting notes and check the deploy settings"],
     )
+    automation(data_dir)
+
+
+def automation(data_dir: Path) -> None:
+    """A YAML automation pauses for approval, then resumes from its checkpoint."""
+    workspace = data_dir / "automation"
+    shutil.copytree(HERE / "automations", workspace)
+    os.environ["AUTAN_WORKSPACE"] = str(workspace)
+    flow = str(workspace / "docs_report.yaml")
+    console.print(Rule("[bold]5. Automation: a YAML flow pauses for approval, then resumes"))
+    console.print(f"\n[bold green]$ autan run {flow} --json[/bold green]")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = autan(["run", flow, "--json"])
+    print(out.getvalue().strip())
+    if code != 0:
+        raise SystemExit(f"demo step failed: autan run exited {code}")
+    run_id = json.loads(out.getvalue())["run_id"]
+    step("", ["run", flow, "--resume", run_id, "--decision", "approve"], ["runs", "list"])
+    console.print("\n[bold]report.md[/bold]")
+    print((workspace / "report.md").read_text(encoding="utf-8").strip())
 
 
 def local_model() -> None:
-    console.print(Rule("[bold]5. A real small model makes a grammar-constrained tool call"))
+    console.print(Rule("[bold]6. A real small model makes a grammar-constrained tool call"))
     sys.path.insert(0, str(HERE))
     import local_tool_call
 
