@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,13 @@ def test_oversized_workspaces_are_refused(workspace: Path) -> None:
     (workspace / "big.bin").write_bytes(b"0" * (2 << 20))
     with pytest.raises(UserInputError, match="more than 1 MB"):
         pack(workspace, 1)
+
+
+def test_packages_under_the_hosts_tmp_are_visible(workspace: Path) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # many virtualenvs live under /tmp
+        packages = Path(tmp)
+        packages.chmod(0o755)
+        (packages / "autan_probe_mod.py").write_text("ANSWER = 42\n", encoding="utf-8")
+        with executor(python_paths=[packages]).session(workspace) as session:
+            result = session.run("import autan_probe_mod\nprint(autan_probe_mod.ANSWER)")
+    assert result.ok and result.stdout.strip() == "42"

@@ -128,9 +128,11 @@ def bwrap_spawn(settings: SandboxSettings, cfg: dict[str, Any], tar: bytes | Non
     paths = [str(p) for p in settings.python_paths]
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1"]
     argv += ["--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
-    argv += _system_binds() + _python_binds(python, list(settings.python_paths))
+    # The private /tmp first: binds of an interpreter or packages that live under the host's
+    # /tmp (a virtualenv there, say) then land on top of it instead of being hidden by it.
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 << 20), "--tmpfs", "/dev/shm"]
     argv += ["--remount-ro", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
+    argv += _system_binds() + _python_binds(python, list(settings.python_paths))
     argv += ["--size", str(settings.scratch_mb << 20), "--tmpfs", ROOT, "--chdir", ROOT]
     env = {"HOME": ROOT, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": ":".join(paths)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
