@@ -21,7 +21,7 @@ from langchain_core.messages import (
 )
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
-from autan.agents.planner import _turns, approx_tokens
+from autan.agents.planner import approx_tokens, newest_turns, split_turns
 
 SUMMARY_NAME = "conversation_summary"
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -75,17 +75,9 @@ def split(
     """(earlier summary, older turns to summarise, messages to keep whole)."""
     previous = next((str(m.content) for m in messages if is_summary(m)), "")
     previous = previous.removeprefix(SUMMARY_PREFIX)
-    turns = _turns([m for m in messages if m.type != "system"])
-    kept: list[list[BaseMessage]] = []
-    used = 0
-    for turn in reversed(turns):
-        cost = approx_tokens(turn)
-        if kept and used + cost > keep_tokens:
-            break
-        kept.append(turn)
-        used += cost
-    older = turns[: len(turns) - len(kept)]
-    return previous, older, [m for turn in reversed(kept) for m in turn]
+    turns = split_turns([m for m in messages if m.type != "system"])
+    cut = len(turns) - newest_turns(turns, keep_tokens)
+    return previous, turns[:cut], [m for turn in turns[cut:] for m in turn]
 
 
 def compact_history(

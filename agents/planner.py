@@ -102,7 +102,7 @@ def approx_tokens(messages: Sequence[BaseMessage]) -> int:
     return sum(_message_tokens(m) for m in messages)
 
 
-def _turns(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
+def split_turns(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
     """Split a history into turns, each starting at a user message (tool pairs never split)."""
     turns: list[list[BaseMessage]] = []
     for m in messages:
@@ -124,16 +124,25 @@ def fit_context(
     from the call that produced it, because whole turns are dropped.
     """
     system = [m for m in messages if m.type == "system"]
-    turns = _turns([m for m in messages if m.type != "system"])
-    kept: list[list[BaseMessage]] = []
-    used = count(system)
+    turns = split_turns([m for m in messages if m.type != "system"])
+    kept = newest_turns(turns, budget - count(system), count)
+    return system + [m for turn in turns[len(turns) - kept :] for m in turn]
+
+
+def newest_turns(
+    turns: Sequence[Sequence[BaseMessage]],
+    budget: int,
+    count: Callable[[Sequence[BaseMessage]], int] = approx_tokens,
+) -> int:
+    """How many of the newest whole turns fit in ``budget`` tokens (the latest always does)."""
+    used = kept = 0
     for turn in reversed(turns):
         cost = count(turn)
         if kept and used + cost > budget:
             break
-        kept.append(turn)
+        kept += 1
         used += cost
-    return system + [m for turn in reversed(kept) for m in turn]
+    return kept
 
 
 def out_of_steps_message(steps: int) -> AIMessage:
