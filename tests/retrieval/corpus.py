@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.support.pdf import one_page_pdf
+
 MD = """# Files guide
 
 Intro to working with files.
@@ -62,32 +64,6 @@ NOTEBOOK = {
 }
 
 
-def tiny_pdf(text: str) -> bytes:
-    """A valid one-page PDF showing ``text`` (built by hand: pypdf only reads text)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def write_corpus(root: Path) -> Path:
     """Seven good files and four that must be skipped."""
     (root / "guide").mkdir(parents=True)
@@ -97,7 +73,7 @@ def write_corpus(root: Path) -> Path:
     (root / "json.html").write_text(HTML)
     (root / "geometry.py").write_text(PY)
     (root / "analysis.ipynb").write_text(json.dumps(NOTEBOOK))
-    (root / "paper.pdf").write_bytes(tiny_pdf("Transformers use attention over tokens"))
+    (root / "paper.pdf").write_bytes(one_page_pdf("Transformers use attention over tokens"))
     (root / "empty.md").write_text("   \n")
     (root / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (root / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))

@@ -12,6 +12,7 @@ from autan.errors import BackendTimeout, SecurityViolation
 from autan.tools.web.extract import extract
 from autan.tools.web.testing import LoopbackServer, Reply
 from autan.tools.web.tools import page_result
+from tests.support.pdf import one_page_pdf
 
 ARTICLE = """<!doctype html><html><head><title>Tidal Energy Notes</title></head><body>
 <nav><a href="/">Home</a> <a href="/about">About us</a></nav>
@@ -24,30 +25,6 @@ turbines do with air, but water is eight hundred times denser than air.</p>
 <a href="2.html">part two</a> for details on site selection and grid connection.</p>
 </article><footer>© 2024 Example Corp. All rights reserved. <a href="/privacy">Privacy</a></footer>
 </body></html>"""
-
-
-def make_pdf(text: str, title: str) -> bytes:
-    """A minimal one-page PDF with ``text`` in Helvetica and a /Title."""
-    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Title ({title}) >>".encode(),
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 async def test_article_yields_title_clean_text_and_absolute_links(
@@ -84,7 +61,7 @@ def test_charset_from_header_and_meta_and_json_pretty_print() -> None:
 async def test_pdf_text_and_title_come_through_pypdf(
     origin: LoopbackServer, make_fetcher: Any
 ) -> None:
-    pdf = make_pdf("Hello from a PDF about tides", "Tide Report")
+    pdf = one_page_pdf("Hello from a PDF about tides", "Tide Report", font_size=18)
     origin.routes["/report.pdf"] = Reply(200, pdf, {"Content-Type": "application/pdf"})
     result = page_result(await make_fetcher().fetch(origin.url("/report.pdf")), 1000, 10)
     assert result["ok"] and result["title"] == "Tide Report"
