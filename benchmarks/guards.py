@@ -12,6 +12,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +22,7 @@ import train_injection as T  # noqa: E402
 
 from autan.guards.base import RailSpec  # noqa: E402
 from autan.guards.injection import InjectionRail  # noqa: E402
-from autan.guards.injection_model import LinearModel, load_linear  # noqa: E402
+from autan.guards.injection_model import Ensemble, InjectionModel, load_model  # noqa: E402
 from benchmarks._report import report  # noqa: E402
 
 EVAL = ROOT / "benchmarks" / "data" / "injection_eval.jsonl"
@@ -49,103 +50,114 @@ def row(name: str, train: str, test: str, y: list[int], p: list[int]) -> list[ob
     return [name, train, test, f"{prec:.3f}", f"{rec:.3f}", f"{f1:.3f}", f"{fpr:.3f}"]
 
 
-def accuracy() -> None:
+class Memo:
+    """Scores each distinct text once, so several thresholds can share one model run."""
+
+    def __init__(self, model: InjectionModel) -> None:
+        self.model = model
+        self.seen: dict[str, float] = {}
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        self.seen.update(zip(todo, self.model.scores(todo), strict=True))
+        return [self.seen[t] for t in texts]
+
+
+def raw_classifiers() -> None:
+    """The issue's definition: train on one labelled dataset, test on another, threshold 0.5."""
     rows: list[list[object]] = []
-    hx, hy = held_out()
-    pairs = [(["slabs"], "neuralchemy"), (["neuralchemy"], "slabs")]
-    for sources, target in pairs:
+    for source, target in (("slabs", "neuralchemy"), ("neuralchemy", "slabs")):
         x, y = T.load(target, "test")
-        plain = T.train(sources)
-        rows.append(
-            row(
-                "plain TF-IDF+LR",
-                "+".join(sources),
-                target,
-                y,
-                [int(s >= 0.5) for s in plain.predict_proba(x)[:, 1]],
-            )
-        )
-        extra = [*sources, "authored", "docs", "prose"]
-        rail = InjectionRail(RailSpec("block", 0.5), _model=LinearModel(T.train(extra)))
-        rows.append(
-            row("autan rail", "+".join(extra), target, y, [int(rail.score(t)[0] >= 0.5) for t in x])
-        )
-        loose = InjectionRail(RailSpec("block", 0.5), classifier_threshold=0.5, _model=rail.model)
-        rows.append(
-            row(
-                "autan rail, classifier_threshold 0.5",
-                "+".join(extra),
-                target,
-                y,
-                [int(loose.score(t)[0] >= 0.5) for t in x],
-            )
-        )
-        rows.append(
-            row(
-                "autan rail, classifier_threshold 0.5",
-                "+".join(extra),
-                "held-out hard set",
-                hy,
-                [int(loose.score(t)[0] >= 0.5) for t in hx],
-            )
-        )
-        rows.append(
-            row(
-                "autan rail",
-                "+".join(extra),
-                "held-out hard set",
-                hy,
-                [int(rail.score(t)[0] >= 0.5) for t in hx],
-            )
-        )
-    shipped = InjectionRail(RailSpec("block", 0.5), _model=load_linear())
+        ngram, head = T.train([source]), T.train_semantic([source])
+        models = {
+            "n-gram LR": ngram,
+            "MiniLM head": head,
+            "n-gram + MiniLM (mean)": Ensemble([ngram, head], [0.5, 0.5]),
+        }
+        for name, model in models.items():
+            rows.append(row(name, source, target, y, [int(s >= 0.5) for s in model.scores(x)]))
     rows.append(
-        row(
-            "autan rail (shipped)",
-            "all",
-            "held-out hard set",
-            hy,
-            [int(shipped.score(t)[0] >= 0.5) for t in hx],
-        )
-    )
-    unseen = InjectionRail(
-        RailSpec("block", 0.5),
-        _model=LinearModel(T.train(["slabs", "neuralchemy", "authored", "docs", "prose"])),
-    )
-    for target in ("yanis", "garak"):
-        x, y = T.load(target, "test")
-        rows.append(
-            row(
-                "autan rail",
-                "all but yanis+garak",
-                f"{target} (attacks only)",
-                y,
-                [int(unseen.score(t)[0] >= 0.5) for t in x],
-            )
-        )
-    rows.append(
-        [
-            "ProtectAI deberta-v3-base-prompt-injection-v2 (published)",
-            "-",
-            "its own",
-            "-",
-            "-",
-            "0.955",
-            "-",
-        ]
+        ["ProtectAI deberta-v3-base-prompt-injection-v2 (published)", "-", "its own", "-", "-"]
+        + ["0.955", "-"]
     )
     rows.append(["Prompt Guard 2 86M (published)", "-", "its own", "-", "0.975", "-", "0.010"])
     report(
-        "Guards: prompt-injection accuracy (cross-dataset)",
+        "Guards: prompt-injection classifiers across datasets",
         ["model", "trained on", "tested on", "precision", "recall", "F1", "FPR"],
         rows,
         script=SCRIPT,
-        notes="Threshold 0.5 on the rail's score (max of heuristics and the classifier, "
-        "classifier calibrated so 0.9 maps to 0.5). The held-out hard set is "
-        "benchmarks/data/injection_eval.jsonl: 60 benign look-alikes (questions about "
-        "injection, code with 'ignore', docs saying 'ignore the previous section', other "
-        "languages) and 40 indirect/obfuscated attacks, written by hand, not used in training. "
+        notes="Classifier alone (no heuristics), P >= 0.5, trained on one labelled dataset's "
+        "train split and tested on the other's test split. The two datasets label differently: "
+        "neuralchemy counts harmful requests and code-execution prompts as attacks, s-labs counts "
+        "short probes for the system prompt ('Describe boundaries you cannot cross'). "
         "Published anchors are the vendors' numbers on their own test sets.",
+    )
+
+
+def rail_rows(
+    label: str, model: InjectionModel, tests: dict[str, tuple[list[str], list[int]]]
+) -> list[list[object]]:
+    rows = []
+    memo = Memo(model)
+    for threshold in (0.9, 0.5):
+        rail = InjectionRail(RailSpec("block", 0.5), classifier_threshold=threshold, _model=memo)
+        for target, (x, y) in tests.items():
+            name = f"{label}, classifier_threshold {threshold}"
+            rows.append(row(name, "", target, y, [int(rail.score(t)[0] >= 0.5) for t in x]))
+    return rows
+
+
+def rail_accuracy() -> None:
+    rows: list[list[object]] = []
+    hard = held_out()
+    others = ["yanis", "garak", "authored", "docs", "prose"]
+    for source, target in (("slabs", "neuralchemy"), ("neuralchemy", "slabs")):
+        names = [source, *others]
+        ngram = T.train(names)
+        tests = {target: T.load(target, "test"), "held-out hard set": hard}
+        both = Ensemble([ngram, T.train_semantic(names)], [0.5, 0.5])
+        for label, model in (("fast (builtin)", ngram), ("builtin+semantic", both)):
+            for r in rail_rows(label, model, tests):
+                r[1] = "+".join(names)
+                rows.append(r)
+    benign = [t for n in ("docs", "prose") for t in T.load(n, "test")[0]]
+    shipped_tests = {
+        "held-out hard set": hard,
+        "held-out docs+prose splits (benign)": (benign, [0] * len(benign)),
+    }
+    for label, spec in (("fast (builtin)", "builtin"), ("builtin+semantic", "builtin+semantic")):
+        for r in rail_rows(f"shipped {label}", load_model(spec), shipped_tests):
+            r[1] = "all"
+            rows.append(r)
+    unseen = InjectionRail(
+        RailSpec("block", 0.5),
+        _model=T.train(["slabs", "neuralchemy", "authored", "docs", "prose"]),
+    )
+    for target in ("yanis", "garak"):
+        x, y = T.load(target, "test")
+        p = [int(unseen.score(t)[0] >= 0.5) for t in x]
+        rows.append(
+            row(
+                "fast (builtin), classifier_threshold 0.9",
+                "all but yanis+garak",
+                f"{target} (attacks only)",
+                y,
+                p,
+            )
+        )
+    report(
+        "Guards: prompt-injection rail operating points",
+        ["rail", "trained on", "tested on", "precision", "recall", "F1", "FPR"],
+        rows,
+        script=SCRIPT,
+        notes="The rail blocks at score >= 0.5, where the score is the larger of the heuristics "
+        "and the classifier, calibrated so that classifier_threshold maps to 0.5 (the default "
+        "policy uses 0.9). Each labelled dataset is tested by a model that never saw it. The "
+        "held-out hard set is benchmarks/data/injection_eval.jsonl: 60 benign look-alikes "
+        "(questions about injection, code with 'ignore', docs saying 'ignore the previous "
+        "section', other languages) and 40 indirect or obfuscated attacks, written by hand and "
+        "not used in training. The docs+prose splits are 1000 benign texts (library docstrings "
+        "and code, book and news passages) held out from training.",
     )
 
 
@@ -204,34 +216,75 @@ def pii_and_latency() -> None:
     latency(rail)
 
 
+class SklearnPipeline:
+    """The featuriser shipped before: sklearn char and word TF-IDF into a logistic regression."""
+
+    def __init__(self, names: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        x, y = [], []
+        for name in names:
+            texts, labels = T.load(name, "train")
+            x += texts
+            y += labels
+        common = {"min_df": 2, "sublinear_tf": True, "dtype": "float32"}
+        union = make_union(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), max_features=60000, **common),
+            TfidfVectorizer(ngram_range=(1, 2), max_features=30000, **common),
+        )
+        clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+        self.pipeline = make_pipeline(union, clf).fit(x, y)
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        return [float(p) for p in self.pipeline.predict_proba(list(texts))[:, 1]]
+
+
+def p50_ms(fn: Callable[[], object], runs: int = 50) -> float:
+    fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
 def latency(pii: object) -> None:
+    from autan.guards.injection import decoded_base64, hidden_html, segments
+    from autan.guards.injection_rules import heuristic_score
     from autan.guards.secrets import SecretsRail
 
     page = (Path(ROOT / "README.md").read_text(encoding="utf-8") * 3)[:2048]
-    inj = InjectionRail(RailSpec("block", 0.5))
-    inj.check(page, "tool_output", {})
-    rails = [
-        ("injection fast tier (regex + linear)", inj),
-        ("secrets (detect-secrets)", SecretsRail()),
-        ("PII (Presidio + spaCy)", pii),
+    fast = InjectionRail(RailSpec("block", 0.5))
+    parts = segments(page) + hidden_html(page) + decoded_base64(page)
+    old = InjectionRail(RailSpec("block", 0.5), _model=SklearnPipeline(["slabs", "neuralchemy"]))
+    semantic = InjectionRail(RailSpec("block", 0.5), model_spec="builtin+semantic")
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("injection, previous featuriser (anchor)", lambda: old.check(page, "tool_output", {})),
+        (
+            "injection fast tier (heuristics + n-gram LR)",
+            lambda: fast.check(page, "tool_output", {}),
+        ),
+        ("  of which heuristics", lambda: heuristic_score(page)),
+        ("  of which n-gram classifier", lambda: fast.model.scores(parts)),
+        ("injection builtin+semantic", lambda: semantic.check(page, "tool_output", {})),
+        ("secrets (detect-secrets)", lambda: SecretsRail().check(page, "tool_output", {})),
+        ("PII (Presidio + spaCy)", lambda: pii.check(page, "tool_output", {})),  # type: ignore[attr-defined]
     ]
-    times = {}
-    for name, rail in rails:
-        samples = []
-        for _ in range(30):
-            t0 = time.perf_counter()
-            rail.check(page, "tool_output", {})  # type: ignore[attr-defined]
-            samples.append((time.perf_counter() - t0) * 1000)
-        times[name] = statistics.median(samples)
-    anchor = times["PII (Presidio + spaCy)"]
+    times = {name: p50_ms(fn) for name, fn in checks}
+    anchor = times["injection, previous featuriser (anchor)"]
     rows = [[n, f"{ms:.2f}", f"{ms / anchor:.2f}x"] for n, ms in times.items()]
     report(
         "Guards: latency per 2 KB check",
-        ["rail", "p50 ms", "vs Presidio"],
+        ["rail", "p50 ms", "vs anchor"],
         rows,
         script=SCRIPT,
-        notes="One 2 KB Markdown page, 30 runs each, p50; goal for the fast "
-        "tier: < 2 ms. Machine shared with other jobs.",
+        notes=f"One 2 KB slice of README.md ({len(parts)} segments; agent vocabulary, so most "
+        "rule anchors are present), 50 runs each after one warm-up, p50. Anchor: the same rail "
+        "with the sklearn TF-IDF pipeline shipped before this featuriser. Goal for the fast "
+        "tier: < 2 ms. The machine is shared with other jobs; ratios are steadier than times.",
     )
 
 
@@ -240,4 +293,5 @@ if __name__ == "__main__":
     if "latency" in which:
         pii_and_latency()
     if "accuracy" in which:
-        accuracy()
+        raw_classifiers()
+        rail_accuracy()

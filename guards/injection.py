@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autan.guards.base import RailSpec, Stage, Verdict
-from autan.guards.injection_model import InjectionModel, load_model
+from autan.guards.injection_model import Ensemble, InjectionModel, load_model
 from autan.guards.injection_rules import decoded_base64, heuristic_score, hidden_html
 
 _SEGMENT_CHARS = 400
@@ -65,13 +65,24 @@ class InjectionRail:
         """P(injection) for ``text`` and the reasons behind it."""
         h_score, reasons = heuristic_score(text)
         parts = segments(text) + hidden_html(text) + decoded_base64(text)
-        if len(text) <= _SEGMENT_CHARS * 2:
+        if len(text) <= _SEGMENT_CHARS * 2 and text.strip() not in parts:
             parts.append(text)
-        c_raw = max(self.model.scores(parts), default=0.0)
+        c_raw = max(self.classify(parts), default=0.0)
         c_score = self.calibrate(c_raw)
         if c_score >= self.spec.threshold:
             reasons.append(f"classifier score {c_raw:.2f}")
         return max(h_score, c_score), reasons
+
+    def classify(self, parts: Sequence[str]) -> list[float]:
+        """Classifier probabilities; an ensemble skips its slow models where they cannot matter."""
+        if isinstance(self.model, Ensemble):
+            return self.model.scores(parts, needed=self.uncalibrate(self.spec.threshold))
+        return self.model.scores(parts)
+
+    def uncalibrate(self, score: float) -> float:
+        """The classifier probability that ``calibrate`` maps to ``score``."""
+        t = min(max(self.classifier_threshold, 1e-6), 1 - 1e-6)
+        return t + (score - 0.5) * 2 * (1 - t) if score >= 0.5 else score * 2 * t
 
     def calibrate(self, p: float) -> float:
         """Map the classifier's probability so that ``classifier_threshold`` lands on 0.5.
@@ -100,7 +111,7 @@ class InjectionRail:
         return text
 
     def _flagged(self, parts: Sequence[str]) -> list[str]:
-        probs = self.model.scores(parts)
+        probs = self.classify(parts)
         return [
             p
             for p, c in zip(parts, probs, strict=True)

@@ -1,4 +1,4 @@
-"""Injection classifiers: the shipped linear model, or a hub transformer named in the policy.
+"""Injection classifiers: the shipped hashed n-gram model, or a transformer named in the policy.
 
 Both are loaded once per process (keyed by path or model id) and score a batch of texts with
 the probability that each is an injection or jailbreak.
@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from autan.errors import ConfigError, missing_extra
+from autan.guards.injection_features import HashedLinear, load_arrays, save_arrays
 
-ARTIFACT = Path(__file__).with_name("injection_model.joblib")
+if TYPE_CHECKING:
+    from autan.memory.embeddings import Embedder
+
+ARTIFACT = Path(__file__).with_name("injection_model.npz")
+SEMANTIC_ARTIFACT = Path(__file__).with_name("injection_semantic.npz")
+SEMANTIC_FORMAT = "autan-embedding-head-1"
 _POSITIVE = ("injection", "jailbreak", "malicious", "unsafe", "attack", "label_1")
 
 
@@ -25,17 +35,66 @@ class InjectionModel(Protocol):
         ...
 
 
-class LinearModel:
-    """The shipped char+word TF-IDF logistic regression (see scripts/train_injection.py)."""
+class EmbeddingHead:
+    """A logistic regression over sentence embeddings (the semantic tier).
 
-    def __init__(self, pipeline: Any) -> None:
-        self.pipeline = pipeline
+    It generalises across phrasings the n-gram model has not seen, at the cost of running the
+    embedding model (all-MiniLM-L6-v2 from the offline package, about 10 ms per segment on CPU).
+    """
+
+    def __init__(self, embedder: Embedder, coef: npt.NDArray[np.float32], intercept: float):
+        if coef.shape != (embedder.dim,):
+            raise ConfigError(
+                f"embedding head has {coef.shape[0]} weights but {embedder.name} gives "
+                f"{embedder.dim} dimensions"
+            )
+        self.embedder, self.coef, self.intercept = embedder, coef, intercept
 
     def scores(self, texts: Sequence[str]) -> list[float]:
         """P(injection) per text."""
         if not texts:
             return []
-        return [float(p) for p in self.pipeline.predict_proba(list(texts))[:, 1]]
+        vectors = np.asarray(self.embedder.embed(list(texts)), dtype=np.float32)
+        z = np.clip(vectors @ self.coef + self.intercept, -50.0, 50.0)
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-z))]
+
+    def save(self, path: str | Path, **meta: object) -> None:
+        """Write the head (not the embedder) as ``.npz``."""
+        save_arrays(
+            path,
+            SEMANTIC_FORMAT,
+            {"embedder": self.embedder.name, **meta},
+            coef=self.coef,
+            intercept=np.float32(self.intercept),
+        )
+
+
+@dataclass
+class Ensemble:
+    """The weighted mean of several models' probabilities; the first model is the cheap one.
+
+    ``scores(texts, needed=p)`` runs the other models only on texts that could still reach
+    ``p``: where the first model's score is so low that even certainty from the rest would
+    leave the mean below ``p``, the rest count as 0 and are not run. Decisions at ``p`` or
+    above are therefore the same as running every model on every text.
+    """
+
+    models: Sequence[InjectionModel]
+    weights: Sequence[float]
+
+    def scores(self, texts: Sequence[str], needed: float = 0.0) -> list[float]:
+        """P(injection) per text."""
+        if not texts:
+            return []
+        first, *rest = self.models
+        total = sum(self.weights)
+        mean = self.weights[0] * np.asarray(first.scores(texts)) / total
+        live = np.flatnonzero(mean + (total - self.weights[0]) / total >= needed)
+        if live.size:
+            subset = [texts[i] for i in live]
+            for model, weight in zip(rest, self.weights[1:], strict=True):
+                mean[live] += weight * np.asarray(model.scores(subset)) / total
+        return [float(p) for p in mean]
 
 
 class TransformerModel:
@@ -67,18 +126,23 @@ class TransformerModel:
 
 
 @functools.lru_cache(maxsize=4)
-def load_linear(path: str = str(ARTIFACT)) -> LinearModel:
-    """The linear model at ``path``, loaded once per process."""
-    try:
-        import joblib
-    except ImportError:
-        raise missing_extra("guards", "scikit-learn") from None
+def load_linear(path: str = str(ARTIFACT)) -> HashedLinear:
+    """The hashed n-gram linear model at ``path``, loaded once per process."""
     if not Path(path).is_file():
         raise ConfigError(
             f"injection model not found: {path}",
             hint="rebuild it with 'python scripts/train_injection.py'",
         )
-    return LinearModel(joblib.load(path))
+    return HashedLinear.load(path)
+
+
+@functools.lru_cache(maxsize=2)
+def load_semantic(path: str = str(SEMANTIC_ARTIFACT), embedder: str = "minilm") -> EmbeddingHead:
+    """The embedding head at ``path`` on the named embedder, loaded once per process."""
+    from autan.memory.embeddings import load_embedder
+
+    arrays, _ = load_arrays(path, SEMANTIC_FORMAT, ("coef", "intercept"))
+    return EmbeddingHead(load_embedder(embedder), arrays["coef"], float(arrays["intercept"]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -101,9 +165,16 @@ def load_transformer(model_id: str) -> TransformerModel:
 
 
 def load_model(spec: str) -> InjectionModel:
-    """``builtin`` (the shipped artifact), a ``.joblib`` path, or a transformer id/path."""
+    """``builtin`` (n-grams), ``builtin+semantic``, a ``.npz`` path, or a transformer id/path."""
     if spec in ("", "builtin", "linear"):
         return load_linear()
-    if spec.endswith(".joblib"):
+    if spec == "builtin+semantic":
+        return Ensemble([load_linear(), load_semantic()], [0.5, 0.5])
+    if spec.endswith(".npz"):
         return load_linear(str(Path(spec).expanduser()))
+    if spec.endswith((".joblib", ".pkl", ".pickle")):
+        raise ConfigError(
+            f"pickled injection models are not loaded: {spec}",
+            hint="retrain with 'python scripts/train_injection.py --out model.npz'",
+        )
     return load_transformer(spec)

@@ -18,15 +18,41 @@ _F = re.I | re.S
 
 @dataclass(frozen=True)
 class Rule:
-    """One named pattern and how strongly a match signals injection."""
+    """One named pattern, how strongly a match signals injection, and its anchor words.
+
+    Every match of ``pattern`` contains a word from each group of ``anchors`` (lower case,
+    whitespace collapsed), so a text that lacks one is skipped without running the regex.
+    tests/guards/test_injection_model.py checks that the shortcut never changes a result.
+    """
 
     name: str
     pattern: re.Pattern[str]
     weight: float
+    anchors: tuple[tuple[str, ...], ...]
+
+    def search(self, text: str, folded: str) -> re.Match[str] | None:
+        """The first match in ``text``; ``folded`` is ``fold(text)``, for the anchor check."""
+        if not all(any(a in folded for a in group) for group in self.anchors):
+            return None
+        return self.pattern.search(text)
 
 
-def _r(name: str, weight: float, pattern: str) -> Rule:
-    return Rule(name, re.compile(pattern, _F), weight)
+def _r(name: str, weight: float, anchors: str, pattern: str) -> Rule:
+    """``anchors``: words separated by ``|``; ``&`` joins groups that must all be present."""
+    groups = tuple(tuple(group.split("|")) for group in anchors.split("&"))
+    return Rule(name, re.compile(pattern, _F), weight, groups)
+
+
+# Characters whose lower case differs between str.lower() and the regex engine's re.I.
+_FOLD = str.maketrans({"\u0307": None, "ſ": "s", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """Lower case with runs of whitespace as one space: what rule anchors are matched against."""
+    low = text.lower()
+    if not low.isascii() and ("\u0307" in low or "ſ" in low or "ı" in low):
+        low = low.translate(_FOLD)
+    return " ".join(low.split())
 
 
 _TARGET = (
@@ -42,18 +68,24 @@ RULES: tuple[Rule, ...] = (
     _r(
         "instruction override",
         0.9,
+        "ignor|disregard|forget|overrid|bypass|skip|neglect|drop|abandon|discard",
         rf"\b(?:ignore|disregard|forget|override|bypass|skip|neglect|drop|abandon|discard)\b"
         rf"[\w\s,'’-]{{0,30}}?\b{_PRIOR}\b[\w\s,'’-]{{0,25}}?\b{_TARGET}\b",
     ),
     _r(
         "new instructions",
         0.8,
+        "instruction|task|objective|directive|prompt",
         r"\b(?:new|updated|real|actual|true|revised)\s+(?:instructions?|task|objective|directive|"
         r"system\s+prompt)\s*(?::|are|is\b)",
     ),
     _r(
         "instruction addressed to the AI",
         0.85,
+        "note to|note for|message to|message for|instruction to|instruction for|instructions to|"
+        "instructions for|attention|reminder to|reminder for|directive to|directive for|you are|"
+        "reading this|processing this|summarizing this|summarising this|parsing this|"
+        "browsing this|dear|hey|hello",
         r"(?:\b(?:note|message|instructions?|attention|reminder|directive)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
         r"(?:ai|a\.i\.|assistant|llm|language\s+model|chat\s?bot|agent|gpt|claude|model)s?\b"
         r"|\bif\s+you\s+are\s+an?\s+(?:ai|llm|large\s+language\s+model|language\s+model|assistant|agent|bot)\b"
@@ -63,6 +95,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "prompt extraction",
         0.8,
+        "prompt|instruction|message|rules|configuration|directive",
         r"\b(?:reveal|show|print|repeat|output|display|leak|dump|disclose|tell\s+me|give\s+me|write\s+out|recite)\b"
         r"[\w\s,'’-]{0,20}?\b(?:your|the)\s+(?:full\s+|entire\s+|exact\s+|hidden\s+|secret\s+)?"
         r"(?:system|initial|original|hidden|secret|internal|developer|pre-?prompt|starting)\s+"
@@ -71,6 +104,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "jailbreak persona",
         0.85,
+        "anything now|dan|developer|jailbr|god|no longer|free|without|safety|content",
         r"\b(?:do\s+anything\s+now|DAN\s+mode|developer\s+mode\s+(?:enabled|on|output)|jailbr(?:oken|eak)\s+mode"
         r"|god\s+mode|no\s+longer\s+(?:bound|restricted|limited)\s+by|free\s+(?:of|from)\s+(?:all\s+)?"
         r"(?:restrictions|rules|filters|guidelines)|without\s+(?:any\s+)?(?:ethical|moral|content)\s+"
@@ -80,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "role reassignment",
         0.6,
+        "from now on|henceforth|rest of this conversation|you are now",
         r"\b(?:from\s+now\s+on|henceforth|for\s+the\s+rest\s+of\s+this\s+conversation)\s*,?\s+you\s+"
         r"(?:are|will|must|shall|act)\b|\byou\s+are\s+now\s+(?:an?\s+)?(?:unrestricted|unfiltered|evil|"
         r"different|new|free|DAN)\b",
@@ -87,13 +122,21 @@ RULES: tuple[Rule, ...] = (
     _r(
         "fake chat-role header",
         0.75,
-        r"(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:message|prompt)?\s*:\s*\S"
-        r"|<\|?(?:im_start|im_end|system|endoftext|eot_id|start_header_id)\|?>|\[/?INST\]|<<\s*/?SYS\s*>>"
-        r"|</?(?:system|system_prompt|instructions?)>",
+        "system|assistant|developer&:",
+        r"(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:message|prompt)?\s*:\s*\S",
+    ),
+    _r(
+        "fake chat-role header",
+        0.75,
+        "im_start|im_end|endoftext|eot_id|start_header_id|<system|<|system|</system"
+        "|<instruction|</instruction|inst]|sys>>|sys >>",
+        r"<\|?(?:im_start|im_end|system|endoftext|eot_id|start_header_id)\|?>|\[/?INST\]"
+        r"|<<\s*/?SYS\s*>>|</?(?:system|system_prompt|instructions?)>",
     ),
     _r(
         "tool-result delimiter",
         0.85,
+        "</|end of|close of|[end|[ end|[/|[ /",
         r"</\s*(?:tool_result|tool_output|function_results?|search_results?|document|context|observation)\s*>"
         r"|\b(?:end|close)\s+of\s+(?:the\s+)?(?:tool\s+(?:output|result)|document|search\s+results|context|"
         r"untrusted\s+(?:content|data))\b|\[\s*(?:end|/)\s*(?:tool|document|context)[\w\s]*\]",
@@ -101,12 +144,17 @@ RULES: tuple[Rule, ...] = (
     _r(
         "markdown image exfiltration",
         0.9,
+        "![",
         r"!\[[^\]]*\]\(\s*https?://[^)\s]+\?[^)\s]*=(?:[^)\s]*(?:\{|\}|<|>|\$|%7B|\[|DATA|SECRET|"
         r"PASSWORD|TOKEN|KEY|HISTORY|CONVERSATION|SUMMARY|QUERY|INSERT|BASE64))",
     ),
     _r(
         "exfiltration request",
         0.85,
+        "send|forward|post|upload|mail|transmit|exfiltrate|append|include|embed|encode"
+        "&conversation|chat history|user|api key|password|credential|secret|token|system prompt"
+        "|private key&http://|https://|www.|@|the url|the link|the image|the following url"
+        "|the following address",
         r"\b(?:send|forward|post|upload|email|e-mail|transmit|exfiltrate|append|include|embed|encode)\b"
         r"[\w\s,'’-]{0,40}?\b(?:conversation|chat\s+history|the\s+user'?s?\s+(?:data|messages?|"
         r"password|email|files?|credentials)|api\s+keys?|passwords?|credentials|secrets?|tokens?|"
@@ -116,12 +164,16 @@ RULES: tuple[Rule, ...] = (
     _r(
         "hidden instruction to deceive the user",
         0.8,
+        "tell user|tell the user|mention user|mention the user|reveal to user|reveal to the user|"
+        "inform user|inform the user|let user|let the user|without telling|without informing|"
+        "without notifying",
         r"\b(?:do\s+not|don't|never)\s+(?:tell|mention|reveal\s+to|inform|let)\s+(?:the\s+)?user\b"
         r"|\bwithout\s+(?:telling|informing|notifying)\s+the\s+user\b",
     ),
     _r(
         "tool hijack",
         0.7,
+        "tool with|tool to|function with|function to|execute the following|execute this|curl",
         r"\b(?:call|invoke|use|run|execute)\s+the\s+[`'\"]?\w+[`'\"]?\s+(?:tool|function)\s+"
         r"(?:with|to)\b|\bexecute\s+(?:the\s+following|this)\s+(?:command|code|shell)"
         r"|curl\s+[^\n|]{1,200}\|\s*(?:ba)?sh\b",
@@ -129,12 +181,14 @@ RULES: tuple[Rule, ...] = (
     _r(
         "decode and follow",
         0.8,
+        "decode|decrypt|translate|deobfuscate",
         r"\b(?:decode|decrypt|translate|deobfuscate)\b[\w\s,'’-]{0,40}?\b(?:and|then)\s+"
         r"(?:follow|execute|obey|run|do|perform)\b",
     ),
     _r(
         "foreign-language override",
         0.9,
+        "ignor|vergiss|oubli|olvida|negeer|игнорир|забудь|忽略|無視|前の指示",
         r"\bignorier\w*\s+(?:\w+\s+){0,3}(?:anweisungen|instruktionen|regeln|befehle|vorgaben)"
         r"|\bvergiss\s+(?:\w+\s+){0,3}(?:anweisungen|regeln|vorgaben)"
         r"|\bignor(?:e[zr]|ons)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
@@ -148,6 +202,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "foreign-language prompt extraction",
         0.8,
+        "zeig|verrat|gib|révèle|montre|affiche|donne|revela|muestra|muéstrame|dime|mostra|rivela|显示|输出|告诉我",
         r"\b(?:zeige?|verrate|gib)\s+(?:\w+\s+){0,3}(?:system-?prompt|anweisungen|systemanweisung)"
         r"|\b(?:révèle|montre|affiche|donne)[\w\s'’-]{0,25}(?:prompt|instructions?\s+(?:système|initiales))"
         r"|\b(?:revela|muestra|mu[eé]strame|dime|mostra|rivela)\b[\w\s'’-]{0,25}"
@@ -177,24 +232,47 @@ _HIDDEN = re.compile(
 )
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZW = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = dict.fromkeys(map(ord, _ZW), None)
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
 )
 # Cyrillic and Greek letters that look like Latin ones.
-_CONFUSABLE = str.maketrans(
-    "аеорсухіјѕԁɡӏАВЕКМНОРСТХЅІЈαεοιτυνκρχβ",
-    "aeopcyxijsdglABEKMHOPCTXSIJaeoituvkpxb",
-)
+_LOOKALIKES = "аеорсухіјѕԁɡӏАВЕКМНОРСТХЅІЈαεοιτυνκρχβ"
+_CONFUSABLE = str.maketrans(_LOOKALIKES, "aeopcyxijsdglABEKMHOPCTXSIJaeoituvkpxb")
+_ODD = re.compile(f"[{_ZW}{_LOOKALIKES}]")
 _SPACED = re.compile(r"\b(?:[A-Za-z][\s._\-*]){3,}[A-Za-z]\b")
+_SPACER = re.compile(r"[\s._\-*]")
+# A run of letters and leetspeak characters in which a letter touches a leetspeak character.
+_LEET_RUN = re.compile(
+    r"(?<![A-Za-z013457@$!])"
+    r"(?=[A-Za-z013457@$!]*?(?:[A-Za-z][013457@$!]|[013457@$!][A-Za-z]))"
+    r"[A-Za-z013457@$!]++"
+)
+_LEET_CHARS = re.compile(r"[013457@$!]")
+_LEET_INSIDE = re.compile(r"[A-Za-z][013457][A-Za-z]|^[013457][A-Za-z]")
+
+
+def _unleet(m: re.Match[str]) -> str:
+    """Leetspeak words ("1gn0r3", "4ll", "p@ssw0rd") in letters; a single digit or symbol at
+    the end of a word ("python3", "md5", "Hello!"), "7B" and "name@host" are left alone."""
+    run = m.group(0)
+    letters = sum(c.isalpha() for c in run)
+    if letters >= 2 and (len(_LEET_CHARS.findall(run)) >= 2 or _LEET_INSIDE.search(run)):
+        return run.translate(_LEET)
+    return run
 
 
 def deobfuscate(text: str) -> str:
     """Undo cheap obfuscation: compatibility forms, homoglyphs, zero-width chars, leetspeak."""
-    t = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_CONFUSABLE)
-    t = _SPACED.sub(lambda m: re.sub(r"[\s._\-*]", "", m.group(0)), t)
-    words = [w.translate(_LEET) if re.search(r"[a-z]", w, re.I) else w for w in t.split(" ")]
-    return " ".join(words)
+    t = text
+    if not t.isascii():
+        if not unicodedata.is_normalized("NFKC", t):
+            t = unicodedata.normalize("NFKC", t)
+        if _ODD.search(t):
+            t = t.translate(_ZERO_WIDTH).translate(_CONFUSABLE)
+    t = _SPACED.sub(lambda m: _SPACER.sub("", m.group(0)), t)
+    return _LEET_RUN.sub(_unleet, t)
 
 
 def hidden_html(text: str) -> list[str]:
@@ -239,8 +317,9 @@ def _is_meta_mention(text: str, match: re.Match[str]) -> bool:
 def match_rules(text: str) -> tuple[float, list[str]]:
     """The strongest rule weight that matches ``text`` and the names of every match."""
     score, names = 0.0, []
+    folded = fold(text)
     for rule in RULES:
-        m = rule.pattern.search(text)
+        m = rule.search(text, folded)
         if m is None:
             continue
         weight = 0.3 if _is_meta_mention(text, m) else rule.weight

