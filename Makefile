@@ -21,7 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check autan agents tools graphs memory guards tests benchmarks examples scripts
-	$(BIN)/ruff format --check autan agents tools graphs memory guards
+	$(BIN)/ruff format --check autan agents tools graphs memory guards tests benchmarks examples scripts
 
 typecheck: $(STAMP)
 	bash scripts/typecheck.sh

@@ -96,9 +96,9 @@ def local_model() -> None:
 def how_to_switch() -> None:
     console.print(Rule("[bold]Use a real Mistral model"))
     console.print(
-        "  autan ask --model local:mistralai/Mistral-7B-Instruct-v0.3 \"...\"   "
+        '  autan ask --model local:mistralai/Mistral-7B-Instruct-v0.3 "..."   '
         "(weights on disk or in your Hugging Face cache)\n"
-        "  autan ask --model openai:http://127.0.0.1:11434/v1#mistral \"...\"   "
+        '  autan ask --model openai:http://127.0.0.1:11434/v1#mistral "..."   '
         "(Ollama, vLLM, llama.cpp or TGI serving Mistral)"
     )
 
