@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
@@ -47,7 +48,8 @@ def held_out() -> tuple[list[str], list[int]]:
 
 def row(name: str, train: str, test: str, y: list[int], p: list[int]) -> list[object]:
     prec, rec, f1, fpr = prf(y, p)
-    return [name, train, test, f"{prec:.3f}", f"{rec:.3f}", f"{f1:.3f}", f"{fpr:.3f}"]
+    scores = [f"{prec:.3f}", f"{rec:.3f}", f"{f1:.3f}"] if any(y) else ["-", "-", "-"]
+    return [name, train, test, *scores, f"{fpr:.3f}" if not all(y) else "-"]
 
 
 class Memo:
@@ -99,7 +101,7 @@ def rail_rows(
 ) -> list[list[object]]:
     rows = []
     memo = Memo(model)
-    for threshold in (0.9, 0.5):
+    for threshold in (0.9, 0.7, 0.5):
         rail = InjectionRail(RailSpec("block", 0.5), classifier_threshold=threshold, _model=memo)
         for target, (x, y) in tests.items():
             name = f"{label}, classifier_threshold {threshold}"
@@ -110,7 +112,7 @@ def rail_rows(
 def rail_accuracy() -> None:
     rows: list[list[object]] = []
     hard = held_out()
-    others = ["yanis", "garak", "authored", "docs", "prose"]
+    others = ["yanis", "garak", "authored", "docs", "prose", "pydocs"]
     for source, target in (("slabs", "neuralchemy"), ("neuralchemy", "slabs")):
         names = [source, *others]
         ngram = T.train(names)
@@ -121,9 +123,11 @@ def rail_accuracy() -> None:
                 r[1] = "+".join(names)
                 rows.append(r)
     benign = [t for n in ("docs", "prose") for t in T.load(n, "test")[0]]
+    pages = T.load("pydocs", "test")
     shipped_tests = {
         "held-out hard set": hard,
         "held-out docs+prose splits (benign)": (benign, [0] * len(benign)),
+        "held-out Python doc pages, chunks with trigger words (benign)": pages,
     }
     for label, spec in (("fast (builtin)", "builtin"), ("builtin+semantic", "builtin+semantic")):
         for r in rail_rows(f"shipped {label}", load_model(spec), shipped_tests):
@@ -131,7 +135,7 @@ def rail_accuracy() -> None:
             rows.append(r)
     unseen = InjectionRail(
         RailSpec("block", 0.5),
-        _model=T.train(["slabs", "neuralchemy", "authored", "docs", "prose"]),
+        _model=T.train(["slabs", "neuralchemy", "authored", "docs", "prose", "pydocs"]),
     )
     for target in ("yanis", "garak"):
         x, y = T.load(target, "test")
@@ -157,7 +161,9 @@ def rail_accuracy() -> None:
         "(questions about injection, code with 'ignore', docs saying 'ignore the previous "
         "section', other languages) and 40 indirect or obfuscated attacks, written by hand and "
         "not used in training. The docs+prose splits are 1000 benign texts (library docstrings "
-        "and code, book and news passages) held out from training.",
+        "and code, book and news passages) held out from training. The Python doc chunks come "
+        "from the half of the docs' pages that training never saw, as autan's retrieval chunks "
+        "them, keeping those with 'ignore', 'override', 'instructions', 'system' and the like.",
     )
 
 
@@ -241,17 +247,22 @@ class SklearnPipeline:
         return [float(p) for p in self.pipeline.predict_proba(list(texts))[:, 1]]
 
 
-def p50_ms(fn: Callable[[], object], runs: int = 50) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+def interleaved_p50_ms(
+    checks: list[tuple[str, Callable[[], object]]], runs: int = 50
+) -> dict[str, float]:
+    """p50 of each check, run round-robin so that load from other jobs hits all of them alike."""
+    for _, fn in checks:
         fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
+    samples: dict[str, list[float]] = {name: [] for name, _ in checks}
+    for _ in range(runs):
+        for name, fn in checks:
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - t0) * 1000)
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
-def latency(pii: object) -> None:
+def latency(pii: Any) -> None:
     from autan.guards.injection import decoded_base64, hidden_html, segments
     from autan.guards.injection_rules import heuristic_score
     from autan.guards.secrets import SecretsRail
@@ -271,9 +282,10 @@ def latency(pii: object) -> None:
         ("  of which n-gram classifier", lambda: fast.model.scores(parts)),
         ("injection builtin+semantic", lambda: semantic.check(page, "tool_output", {})),
         ("secrets (detect-secrets)", lambda: SecretsRail().check(page, "tool_output", {})),
-        ("PII (Presidio + spaCy)", lambda: pii.check(page, "tool_output", {})),  # type: ignore[attr-defined]
     ]
-    times = {name: p50_ms(fn) for name, fn in checks}
+    times = interleaved_p50_ms(checks)
+    presidio = [("PII (Presidio + spaCy), alone", lambda: pii.check(page, "tool_output", {}))]
+    times.update(interleaved_p50_ms(presidio, runs=20))
     anchor = times["injection, previous featuriser (anchor)"]
     rows = [[n, f"{ms:.2f}", f"{ms / anchor:.2f}x"] for n, ms in times.items()]
     report(
@@ -282,9 +294,12 @@ def latency(pii: object) -> None:
         rows,
         script=SCRIPT,
         notes=f"One 2 KB slice of README.md ({len(parts)} segments; agent vocabulary, so most "
-        "rule anchors are present), 50 runs each after one warm-up, p50. Anchor: the same rail "
-        "with the sklearn TF-IDF pipeline shipped before this featuriser. Goal for the fast "
-        "tier: < 2 ms. The machine is shared with other jobs; ratios are steadier than times.",
+        "rule anchors are present), p50. Anchor: the same rail "
+        "with the sklearn TF-IDF pipeline shipped before this featuriser. The other checks run "
+        "round-robin, 50 rounds after one warm-up each; Presidio runs alone afterwards (20 "
+        "runs), as its 100+ ms calls would evict the caches of the millisecond checks. Goal "
+        "for the fast tier: < 2 ms. The machine is shared with other jobs; ratios are steadier "
+        "than times.",
     )
 
 

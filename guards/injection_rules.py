@@ -254,8 +254,11 @@ _LEET_INSIDE = re.compile(r"[A-Za-z][013457][A-Za-z]|^[013457][A-Za-z]")
 
 
 def _unleet(m: re.Match[str]) -> str:
-    """Leetspeak words ("1gn0r3", "4ll", "p@ssw0rd") in letters; a single digit or symbol at
-    the end of a word ("python3", "md5", "Hello!"), "7B" and "name@host" are left alone."""
+    """A leetspeak word ("1gn0r3", "4ll", "p@ssw0rd") in letters.
+
+    A single digit or symbol at the end of a word ("python3", "md5", "Hello!"), "7B" and
+    "name@host" are left alone.
+    """
     run = m.group(0)
     letters = sum(c.isalpha() for c in run)
     if letters >= 2 and (len(_LEET_CHARS.findall(run)) >= 2 or _LEET_INSIDE.search(run)):

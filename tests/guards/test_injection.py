@@ -117,4 +117,4 @@ def test_unloadable_model_is_a_config_error(tmp_path: Any) -> None:
     from autan.guards.injection_model import load_model
 
     with pytest.raises(ConfigError):
-        load_model(str(tmp_path / "missing.joblib"))
+        load_model(str(tmp_path / "missing.npz"))
