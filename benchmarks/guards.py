@@ -28,6 +28,7 @@ from benchmarks._report import report  # noqa: E402
 
 EVAL = ROOT / "benchmarks" / "data" / "injection_eval.jsonl"
 SCRIPT = "benchmarks/guards.py"
+ACCURACY_COLUMNS = ["trained on", "tested on", "precision", "recall", "F1", "FPR"]
 
 
 def prf(y: list[int], p: list[int]) -> tuple[float, float, float, float]:
@@ -85,7 +86,7 @@ def raw_classifiers() -> None:
     rows.append(["Prompt Guard 2 86M (published)", "-", "its own", "-", "0.975", "-", "0.010"])
     report(
         "Guards: prompt-injection classifiers across datasets",
-        ["model", "trained on", "tested on", "precision", "recall", "F1", "FPR"],
+        ["model", *ACCURACY_COLUMNS],
         rows,
         script=SCRIPT,
         notes="Classifier alone (no heuristics), P >= 0.5, trained on one labelled dataset's "
@@ -151,7 +152,7 @@ def rail_accuracy() -> None:
         )
     report(
         "Guards: prompt-injection rail operating points",
-        ["rail", "trained on", "tested on", "precision", "recall", "F1", "FPR"],
+        ["rail", *ACCURACY_COLUMNS],
         rows,
         script=SCRIPT,
         notes="The rail blocks at score >= 0.5, where the score is the larger of the heuristics "
