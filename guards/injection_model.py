@@ -39,7 +39,8 @@ class EmbeddingHead:
     """A logistic regression over sentence embeddings (the semantic tier).
 
     It generalises across phrasings the n-gram model has not seen, at the cost of running the
-    embedding model (all-MiniLM-L6-v2 from the offline package, about 10 ms per segment on CPU).
+    embedding model (all-MiniLM-L6-v2 from the offline package, about 20 ms per segment on two
+    CPU cores).
     """
 
     def __init__(self, embedder: Embedder, coef: npt.NDArray[np.float32], intercept: float):
@@ -141,8 +142,15 @@ def load_semantic(path: str = str(SEMANTIC_ARTIFACT), embedder: str = "minilm") 
     """The embedding head at ``path`` on the named embedder, loaded once per process."""
     from autan.memory.embeddings import load_embedder
 
-    arrays, _ = load_arrays(path, SEMANTIC_FORMAT, ("coef", "intercept"))
-    return EmbeddingHead(load_embedder(embedder), arrays["coef"], float(arrays["intercept"]))
+    arrays, info = load_arrays(path, SEMANTIC_FORMAT, ("coef", "intercept"))
+    head = EmbeddingHead(load_embedder(embedder), arrays["coef"], float(arrays["intercept"]))
+    if info.get("embedder") != head.embedder.name:
+        raise ConfigError(
+            f"embedding head {path} was trained on {info.get('embedder')!r}, "
+            f"not {head.embedder.name!r}",
+            hint="retrain it with 'python scripts/train_injection.py'",
+        )
+    return head
 
 
 @functools.lru_cache(maxsize=4)

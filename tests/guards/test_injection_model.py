@@ -190,3 +190,13 @@ def test_calibration_round_trips() -> None:
     rail = InjectionRail(classifier_threshold=0.8)
     for score in (0.0, 0.2, 0.5, 0.75, 1.0):
         assert rail.calibrate(rail.uncalibrate(score)) == pytest.approx(score)
+
+
+def test_an_embedding_head_trained_on_another_embedder_is_refused(tmp_path: Path) -> None:
+    from autan.guards.injection_model import EmbeddingHead, load_semantic
+    from autan.memory.embeddings import HashingEmbedder
+
+    path = tmp_path / "head.npz"
+    EmbeddingHead(HashingEmbedder(384), np.ones(384, np.float32), 0.0).save(path)
+    with pytest.raises(ConfigError, match="trained on 'hashing-384'"):
+        load_semantic(str(path))
