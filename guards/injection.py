@@ -63,8 +63,9 @@ class InjectionRail:
 
     def score(self, text: str) -> tuple[float, list[str]]:
         """P(injection) for ``text`` and the reasons behind it."""
-        h_score, reasons = heuristic_score(text)
-        parts = segments(text) + hidden_html(text) + decoded_base64(text)
+        hidden, encoded = hidden_html(text), decoded_base64(text)
+        h_score, reasons = heuristic_score(text, hidden, encoded)
+        parts = segments(text) + hidden + encoded
         if len(text) <= _SEGMENT_CHARS * 2 and text.strip() not in parts:
             parts.append(text)
         c_raw = max(self.classify(parts), default=0.0)

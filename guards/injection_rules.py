@@ -331,15 +331,25 @@ def match_rules(text: str) -> tuple[float, list[str]]:
     return score, names
 
 
-def heuristic_score(text: str) -> tuple[float, list[str]]:
-    """Score ``text`` and every hidden or encoded variant of it; reasons name what matched."""
+def heuristic_score(
+    text: str, hidden: list[str] | None = None, encoded: list[str] | None = None
+) -> tuple[float, list[str]]:
+    """Score ``text`` and every hidden or encoded variant of it; reasons name what matched.
+
+    ``hidden`` and ``encoded`` are ``hidden_html(text)`` and ``decoded_base64(text)`` when the
+    caller has them already.
+    """
+    if hidden is None:
+        hidden = hidden_html(text)
+    if encoded is None:
+        encoded = decoded_base64(text)
     score, names = match_rules(text)
     plain = deobfuscate(text)
     if plain != text:
         s, n = match_rules(plain)
         if s > score:
             score, names = s, names + [f"{x} (obfuscated)" for x in n]
-    for label, parts in (("hidden HTML", hidden_html(text)), ("base64", decoded_base64(text))):
+    for label, parts in (("hidden HTML", hidden), ("base64", encoded)):
         for part in parts:
             s, n = match_rules(deobfuscate(part))
             if n:
