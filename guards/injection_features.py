@@ -31,7 +31,6 @@ F32 = npt.NDArray[np.float32]
 _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_BASIS = 0xCBF29CE484222325
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w\w+")
 _DOC_SHIFT = np.uint64(32)
 FORMAT = "autan-hashed-linear-1"
@@ -64,7 +63,7 @@ class NgramSpec:
 
 def normalise(text: str) -> str:
     """Lower case, runs of whitespace as one space, padded so first and last words have edges."""
-    return f" {_SPACE.sub(' ', text.lower()).strip()} "
+    return f" {' '.join(text.lower().split())} "
 
 
 def _bucket(h: U64, bits: int) -> U64:

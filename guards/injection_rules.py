@@ -32,8 +32,12 @@ class Rule:
 
     def search(self, text: str, folded: str) -> re.Match[str] | None:
         """The first match in ``text``; ``folded`` is ``fold(text)``, for the anchor check."""
-        if not all(any(a in folded for a in group) for group in self.anchors):
-            return None
+        for group in self.anchors:
+            for anchor in group:
+                if anchor in folded:
+                    break
+            else:
+                return None
         return self.pattern.search(text)
 
 
@@ -243,27 +247,43 @@ _CONFUSABLE = str.maketrans(_LOOKALIKES, "aeopcyxijsdglABEKMHOPCTXSIJaeoituvkpxb
 _ODD = re.compile(f"[{_ZW}{_LOOKALIKES}]")
 _SPACED = re.compile(r"\b(?:[A-Za-z][\s._\-*]){3,}[A-Za-z]\b")
 _SPACER = re.compile(r"[\s._\-*]")
-# A run of letters and leetspeak characters in which a letter touches a leetspeak character.
-_LEET_RUN = re.compile(
-    r"(?<![A-Za-z013457@$!])"
-    r"(?=[A-Za-z013457@$!]*?(?:[A-Za-z][013457@$!]|[013457@$!][A-Za-z]))"
-    r"[A-Za-z013457@$!]++"
-)
+# A letter touching a leetspeak character: where a leetspeak word can be.
+_LEET_TOUCH = re.compile(r"[A-Za-z][013457@$!]|[013457@$!][A-Za-z]")
+_LEET_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz013457@$!")
 _LEET_CHARS = re.compile(r"[013457@$!]")
 _LEET_INSIDE = re.compile(r"[A-Za-z][013457][A-Za-z]|^[013457][A-Za-z]")
 
 
-def _unleet(m: re.Match[str]) -> str:
+def _unleet_word(run: str) -> str:
     """A leetspeak word ("1gn0r3", "4ll", "p@ssw0rd") in letters.
 
     A single digit or symbol at the end of a word ("python3", "md5", "Hello!"), "7B" and
     "name@host" are left alone.
     """
-    run = m.group(0)
     letters = sum(c.isalpha() for c in run)
     if letters >= 2 and (len(_LEET_CHARS.findall(run)) >= 2 or _LEET_INSIDE.search(run)):
         return run.translate(_LEET)
     return run
+
+
+def _unleet(text: str) -> str:
+    """Every maximal run of letters and leetspeak characters in which the two touch, unleeted."""
+    out: list[str] = []
+    last = 0
+    for m in _LEET_TOUCH.finditer(text):
+        if m.start() < last:
+            continue
+        start, end = m.start(), m.end()
+        while start > last and text[start - 1] in _LEET_WORD_CHARS:
+            start -= 1
+        while end < len(text) and text[end] in _LEET_WORD_CHARS:
+            end += 1
+        out += [text[last:start], _unleet_word(text[start:end])]
+        last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 def deobfuscate(text: str) -> str:
@@ -275,7 +295,7 @@ def deobfuscate(text: str) -> str:
         if _ODD.search(t):
             t = t.translate(_ZERO_WIDTH).translate(_CONFUSABLE)
     t = _SPACED.sub(lambda m: _SPACER.sub("", m.group(0)), t)
-    return _LEET_RUN.sub(_unleet, t)
+    return _unleet(t)
 
 
 def hidden_html(text: str) -> list[str]:
