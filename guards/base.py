@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from autan.errors import ConfigError
+
 Stage = Literal["input", "tool_output", "output", "code"]
 Action = Literal["allow", "redact", "block", "escalate"]
 STAGES: tuple[Stage, ...] = ("input", "tool_output", "output", "code")
@@ -131,9 +133,16 @@ class GuardRunner:
 
 
 def _safe_check(rail: Rail, text: str, stage: Stage, ctx: Mapping[str, Any]) -> Verdict:
-    """A rail that fails on some input blocks it (fail closed) instead of crashing the turn."""
+    """A rail that fails on some input blocks it (fail closed) instead of crashing the turn.
+
+    A ``ConfigError`` (a model file that is missing or refused, an extra not installed) is not
+    about the input: it propagates, so the user sees what to fix instead of every text being
+    blocked. Nothing passes the rail either way.
+    """
     try:
         return rail.check(text, stage, ctx)
+    except ConfigError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a guard must fail closed, never crash the graph
         log.warning("rail %s failed: %s", rail.name, type(exc).__name__)
         reason = f"the {rail.name} rail failed ({type(exc).__name__}); blocked to be safe"

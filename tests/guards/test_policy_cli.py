@@ -108,3 +108,34 @@ def test_cli_eval_guards_reports_metrics(tmp_path: Path, capsys: Any) -> None:
     rails = json.loads(capsys.readouterr().out)["rails"]
     assert rails["injection"]["f1"] == 1.0 and rails["code_safety"]["fpr"] == 0.0
     assert set(rails["injection"]) == {"n", "precision", "recall", "f1", "fpr", "p50_ms"}
+
+
+class Crashing:
+    name = "crashing"
+
+    def check(self, text: str, stage: str, ctx: Any) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_a_rail_that_crashes_on_content_blocks_it() -> None:
+    from autan.guards.base import GuardRunner
+
+    runner = GuardRunner({"input": [Crashing()]})  # type: ignore[list-item]
+    verdict = runner.check("anything", "input")
+    assert verdict.action == "block" and not verdict.allowed
+
+
+@pytest.mark.parametrize("model", ["old.joblib", "missing.npz"])
+def test_a_misconfigured_model_is_a_clear_error_not_a_silent_block(
+    tmp_path: Path, capsys: Any, model: str
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nstages:\n  input:\n    - rail: injection\n"
+        f"      action: block\n      options: {{model: {tmp_path / model}}}\n"
+    )
+    code = main(["guard", "check", "--policy", str(policy), "--stage", "input", "--text", "hi"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert model in captured.err and "train_injection.py" in captured.err
+    assert "Traceback" not in captured.err
