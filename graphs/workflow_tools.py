@@ -10,6 +10,7 @@ from langchain_core.tools import BaseTool
 from autan.config import Settings
 from autan.tools.base import ToolResult, make_tool, ok
 from autan.tools.builtin import confine
+from autan.tools.spec import Effect, Trust, declare
 
 MAX_BYTES = 5_000_000
 
@@ -36,7 +37,12 @@ def make_write_file(settings: Settings) -> BaseTool:
         os.replace(tmp, target)
         return ok(path=str(target.relative_to(workspace.resolve())), bytes=len(data))
 
-    return make_tool(write_file)
+    return declare(
+        make_tool(write_file),
+        effect=Effect.LOCAL_WRITE,
+        output_trust=Trust.TRUSTED,
+        args={"path": "path", "content": "text"},
+    )
 
 
 WORKFLOW_TOOLS = {"write_file": make_write_file}

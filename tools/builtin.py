@@ -15,6 +15,7 @@ from langchain_core.tools import BaseTool
 from autan.config import Settings
 from autan.errors import SecurityViolation, UserInputError
 from autan.tools.base import ToolResult, make_tool, ok
+from autan.tools.spec import Effect, Trust, declare
 
 _BINARY: dict[type[ast.operator], Any] = {
     ast.Add: operator.add,
@@ -121,14 +122,23 @@ def make_read_file(settings: Settings) -> BaseTool:
         text = data[:max_bytes].decode("utf-8", errors="replace")
         return ok(path=str(target.relative_to(workspace.resolve())), text=text, truncated=truncated)
 
-    return make_tool(read_file)
+    return declare(
+        make_tool(read_file),
+        effect=Effect.READ_ONLY,
+        output_trust=Trust.UNTRUSTED,
+        args={"path": "path"},
+    )
 
 
 def make_calculator(settings: Settings) -> BaseTool:
     """The calculator tool."""
-    return make_tool(calculate, name="calculator")
+    return declare(
+        make_tool(calculate, name="calculator"),
+        effect=Effect.READ_ONLY,
+        output_trust=Trust.TRUSTED,
+    )
 
 
 def make_current_time(settings: Settings) -> BaseTool:
     """The current_time tool."""
-    return make_tool(current_time)
+    return declare(make_tool(current_time), effect=Effect.READ_ONLY, output_trust=Trust.TRUSTED)

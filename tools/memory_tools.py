@@ -16,6 +16,7 @@ from autan.config import Settings
 from autan.errors import AutanError
 from autan.memory.long_term import LongTermMemory
 from autan.tools.base import ToolResult, make_tool, ok
+from autan.tools.spec import Effect, Trust, declare
 
 _OPEN: dict[tuple[str, ...], LongTermMemory] = {}
 _LOCK = threading.Lock()
@@ -53,7 +54,12 @@ def make_remember(settings: Settings) -> BaseTool:
         memory = shared_memory(settings).remember(text, kind)
         return ok(memory=memory.as_dict(), duplicate=memory.duplicate)
 
-    return make_tool(remember)
+    return declare(
+        make_tool(remember),
+        effect=Effect.LOCAL_WRITE,
+        output_trust=Trust.TRUSTED,
+        args={"text": "text"},
+    )
 
 
 def make_recall(settings: Settings) -> BaseTool:
@@ -69,7 +75,7 @@ def make_recall(settings: Settings) -> BaseTool:
         found = shared_memory(settings).recall(query, max(1, min(int(k), 20)))
         return ok(query=query, memories=[{**m.as_dict(), "score": m.score} for m in found])
 
-    return make_tool(recall)
+    return declare(make_tool(recall), effect=Effect.READ_ONLY, output_trust=Trust.UNTRUSTED)
 
 
 def _has_memories(settings: Settings) -> bool:

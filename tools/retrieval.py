@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from autan.config import Settings
 from autan.memory.retriever import Retriever, make_filter
 from autan.tools.base import ToolResult, make_tool, ok
+from autan.tools.spec import Effect, Trust, declare
 
 
 class DocFilters(BaseModel):
@@ -53,4 +54,4 @@ def make_search_docs(settings: Settings) -> BaseTool:
             citations=citations,
         )
 
-    return make_tool(search_docs)
+    return declare(make_tool(search_docs), effect=Effect.READ_ONLY, output_trust=Trust.UNTRUSTED)

@@ -13,6 +13,7 @@ from autan.tools.sandbox.executor import SessionPool, make_executor
 from autan.tools.sandbox.limits import Limits
 from autan.tools.sandbox.result import ExecResult
 from autan.tools.sandbox.session import Session
+from autan.tools.spec import Effect, Trust, declare
 
 # One pool per Settings object, so ``python`` and ``run_command`` share sessions.
 _POOLS: dict[int, tuple[Settings, SessionPool]] = {}
@@ -66,7 +67,9 @@ def make_python_tool(settings: Settings) -> BaseTool:
             box.close()
         return box.run(code, limits).to_dict()
 
-    return make_tool(python)
+    return declare(
+        make_tool(python), effect=Effect.CODE, output_trust=Trust.UNTRUSTED, args={"code": "code"}
+    )
 
 
 def make_run_command_tool(settings: Settings) -> BaseTool:
@@ -93,4 +96,9 @@ def make_run_command_tool(settings: Settings) -> BaseTool:
             return ExecResult.from_error(exc).to_dict()
         return box.command(command, limits).to_dict()
 
-    return make_tool(run_command)
+    return declare(
+        make_tool(run_command),
+        effect=Effect.CODE,
+        output_trust=Trust.UNTRUSTED,
+        args={"command": "command"},
+    )

@@ -16,6 +16,7 @@ from langchain_core.tools import BaseTool
 from autan.config import Settings
 from autan.errors import AutanError, SecurityViolation, UserInputError
 from autan.tools.base import ToolResult, fail, make_tool, ok
+from autan.tools.spec import Effect, Trust, declare
 from autan.tools.web.cache import Page
 from autan.tools.web.extract import extract
 from autan.tools.web.fetch import WebFetcher
@@ -139,10 +140,19 @@ class WebTools:
 def make_fetch_url(settings: Settings) -> BaseTool:
     """The fetch_url tool for ``settings``."""
     tools = WebTools(settings)
-    return make_tool(tools.fetch_url, name="fetch_url", coroutine=tools.afetch_url)
+    return declare(
+        make_tool(tools.fetch_url, name="fetch_url", coroutine=tools.afetch_url),
+        effect=Effect.EGRESS,
+        output_trust=Trust.UNTRUSTED,
+        args={"url": "url"},
+    )
 
 
 def make_web_search(settings: Settings) -> BaseTool:
     """The web_search tool for ``settings``."""
     tools = WebTools(settings)
-    return make_tool(tools.web_search, name="web_search", coroutine=tools.aweb_search)
+    return declare(
+        make_tool(tools.web_search, name="web_search", coroutine=tools.aweb_search),
+        effect=Effect.EGRESS,
+        output_trust=Trust.UNTRUSTED,
+    )

@@ -1,0 +1,96 @@
+"""What a tool declares about itself: its effect, the trust of its output, what its arguments carry.
+
+The guarded tool runner and the capability policy read these declarations instead of guessing
+from argument names. A tool without a declaration is treated as the most dangerous kind: it may
+send data out and its output is untrusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from langchain_core.tools import BaseTool
+
+from autan.errors import ConfigError
+
+SPEC_KEY = "autan"
+
+
+class Effect(StrEnum):
+    """What calling a tool can do to the world."""
+
+    READ_ONLY = "read_only"
+    LOCAL_WRITE = "local_write"
+    EGRESS = "egress"
+    CODE = "code"
+
+
+class Trust(StrEnum):
+    """Who could have written a piece of text the planner reads."""
+
+    USER = "user"
+    TRUSTED = "trusted"
+    UNTRUSTED = "untrusted"
+
+
+class ArgKind(StrEnum):
+    """What an argument's value carries; each kind has a rail or a policy check."""
+
+    CODE = "code"
+    COMMAND = "command"
+    URL = "url"
+    PATH = "path"
+    RECIPIENT = "recipient"
+    AMOUNT = "amount"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool's declaration, kept in ``tool.metadata["autan"]``."""
+
+    effect: Effect = Effect.EGRESS
+    output_trust: Trust = Trust.UNTRUSTED
+    args: Mapping[str, ArgKind] = field(default_factory=lambda: MappingProxyType({}))
+
+    def args_of(self, kind: ArgKind) -> list[str]:
+        """Names of the arguments that carry ``kind``."""
+        return [name for name, k in self.args.items() if k == kind]
+
+
+UNDECLARED = ToolSpec()
+
+
+def declare(
+    tool: BaseTool,
+    *,
+    effect: Effect | str,
+    output_trust: Trust | str,
+    args: Mapping[str, ArgKind | str] | None = None,
+) -> BaseTool:
+    """Attach a declaration to ``tool`` (returned for chaining); bad values raise ConfigError."""
+    try:
+        spec = ToolSpec(
+            effect=Effect(effect),
+            output_trust=Trust(output_trust),
+            args=MappingProxyType({k: ArgKind(v) for k, v in (args or {}).items()}),
+        )
+    except ValueError as exc:
+        raise ConfigError(
+            f"tool {tool.name!r} has a bad declaration: {exc}",
+            hint=f"effect is one of {[e.value for e in Effect]}, "
+            f"trust one of {[t.value for t in Trust]}, "
+            f"argument kinds one of {[a.value for a in ArgKind]}",
+        ) from None
+    tool.metadata = {**(tool.metadata or {}), SPEC_KEY: spec}
+    return tool
+
+
+def spec_of(tool: BaseTool) -> ToolSpec:
+    """The tool's declaration; an undeclared tool gets the most cautious one."""
+    found: Any = (tool.metadata or {}).get(SPEC_KEY)
+    return found if isinstance(found, ToolSpec) else UNDECLARED
