@@ -16,7 +16,9 @@ import typer
 
 from autan.errors import AutanError
 
-GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory")
+GROUPS = (
+    "core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory", "serve",
+)
 
 app = typer.Typer(
     name="autan",

@@ -28,18 +28,8 @@ SessionOpt = Annotated[
 ]
 
 
-def _recall(settings: Any) -> Any:
-    if not settings.memory.auto_recall:
-        return None
-    try:
-        from autan.tools.memory_tools import auto_recall
-    except ModuleNotFoundError:
-        return None
-    return auto_recall(settings)
-
-
 def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
-    from autan.api import Agent
+    from autan.api import Agent, default_recall
 
     settings = settings_for(model)
     names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
@@ -48,7 +38,9 @@ def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
         from autan.memory.checkpoints import open_checkpointer
 
         saver = open_checkpointer(settings)
-    return Agent(settings=settings, tools=names, checkpointer=saver, recall=_recall(settings))
+    return Agent(
+        settings=settings, tools=names, checkpointer=saver, recall=default_recall(settings)
+    )
 
 
 def _thread(session: str | None, thread: str | None) -> str:
