@@ -143,10 +143,12 @@ class Gate:
         await self.app(scope, _capped(receive, limit), send)
 
     async def _owner(self, scope: Scope, path: str) -> str | None:
+        """The key's id; ``local`` where no key is needed (any non-autan bearer is ignored)."""
         auth = _header(scope, b"authorization") or ""
         scheme, _, token = auth.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return await asyncio.to_thread(self.state.records.verify, token.strip())
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        if token.startswith("autan-") or (token and self.state.require_keys):
+            return await asyncio.to_thread(self.state.records.verify, token)
         if not self.state.require_keys or path == "/" or path.startswith(PUBLIC):
             return LOCAL
         return None
