@@ -28,6 +28,24 @@ def settings_for(model: str | None = None, **sections: Any) -> Settings:
     return settings
 
 
+def server_client(*local_only: str | None) -> Any:
+    """A client of ``AUTAN_SERVER_URL`` if one is set (None otherwise).
+
+    ``local_only`` are options that choose a local agent; with a server they are an error.
+    """
+    settings = settings_for()
+    if not settings.server_url:
+        return None
+    if any(v is not None for v in local_only):
+        raise UserInputError(
+            "--model and --tools choose a local agent, but AUTAN_SERVER_URL is set",
+            hint="drop the option (the server runs its own agent), or unset AUTAN_SERVER_URL",
+        )
+    from autan.server.client import ServerClient
+
+    return ServerClient(settings.server_url, settings.api_key)
+
+
 def emit_json(obj: Any) -> None:
     """Print exactly one JSON object on stdout."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")

@@ -17,7 +17,15 @@ import typer
 from autan.errors import AutanError
 
 GROUPS = (
-    "core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory", "serve",
+    "core",
+    "tools",
+    "retrieval",
+    "web",
+    "guards",
+    "workflows",
+    "sessions",
+    "memory",
+    "serve",
 )
 
 app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from autan import __version__
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 ModelOpt = Annotated[
@@ -82,6 +82,11 @@ def ask(
     """Ask one question; the agent plans, calls tools and answers with its sources."""
     if not question.strip():
         raise UserInputError("the question is empty", hint='autan ask "your question"')
+    if session is None and (client := server_client(model, tools)) is not None:
+        from autan.cli import remote
+
+        remote.ask(client, question, thread, json_out)
+        return
     thread_id = _thread(session, thread)
     agent = _agent(model, tools, durable=session is not None)
     if json_out:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -47,6 +47,12 @@ def ingest(
     from autan.memory.ingest.progress import Reporter, RichReporter, Silent
     from autan.memory.vectorstore import check_name, open_store
 
+    if (client := server_client()) is not None:
+        from autan.cli import remote
+
+        report = remote.ingest(client, paths, collection, list(tag or ()), client.keyed)
+        _show_report(report, json_out)
+        return
     settings = _settings(collection)
     cfg = settings.retrieval
     check_name(cfg.collection)
@@ -125,17 +131,27 @@ def search(
         raise UserInputError("the query is empty", hint="give a question or some keywords")
     if mode not in MODES:
         raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
+    if (client := server_client()) is not None:
+        body = {"query": query, "collection": collection, "k": k, "mode": mode,
+                "filters": _filters(filter_ or [])}  # fmt: skip
+        found = client.post("/v1/search", body)
+        _show_search(found, json_out)
+        return
     retriever = Retriever(_settings(collection))
     try:
         hits = retriever.search(query, k, make_filter(_filters(filter_ or [])), MODES[mode])
     finally:
         retriever.close()
     cites = [citation(h, i) for i, h in enumerate(hits, 1)]
+    _show_search({"ok": True, "query": query, "collection": retriever.collection,
+                  "citations": cites, "error": None}, json_out)  # fmt: skip
+
+
+def _show_search(found: dict[str, Any], json_out: bool) -> None:
     if json_out:
-        emit_json({"ok": True, "query": query, "collection": retriever.collection,
-                   "citations": cites, "error": None})  # fmt: skip
+        emit_json(found)
         return
-    _show_hits(cites)
+    _show_hits(found["citations"])
 
 
 def _show_hits(cites: list[dict[str, Any]]) -> None:
