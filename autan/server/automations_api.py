@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from autan.errors import NotFoundError, UserInputError
+from autan.errors import AutanError, NotFoundError, UserInputError
 from autan.server.gate import body_of, owner_of
 from autan.server.state import ServerState
 
@@ -78,8 +78,20 @@ def _start(state: ServerState, owner: str, name: str, values: dict[str, Any]) ->
     state.records.claim(KIND, run_id, owner)
     try:
         return _result(wf.start(values, run_id=run_id))
+    except AutanError as exc:  # the journal has the failed run; the caller sees its status
+        if state.records.owner_of(KIND, run_id) and _journaled(state, run_id):
+            return {"run_id": run_id, "status": "failed", "error": exc.one_line()}
+        raise
     finally:
         wf.close()
+
+
+def _journaled(state: ServerState, run_id: str) -> bool:
+    try:
+        _owned(state, str(state.records.owner_of(KIND, run_id)), run_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _owned(state: ServerState, owner: str, run_id: str) -> Any:
@@ -108,6 +120,8 @@ def _resume(state: ServerState, owner: str, run_id: str, decision: Any) -> dict[
 def _runs(state: ServerState, owner: str) -> list[dict[str, Any]]:
     out = []
     for run_id in state.records.owned(KIND, owner, 50):
+        if not _journaled(state, run_id):
+            continue  # refused before it started (bad variables)
         r = _owned(state, owner, run_id)
         out.append(
             {

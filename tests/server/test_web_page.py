@@ -43,7 +43,10 @@ def _text(driver: Any, css: str) -> str:
 
 
 def _until(driver: Any, check: Any) -> None:
-    WebDriverWait(driver, 60, poll_frequency=0.1).until(lambda d: check(d))
+    try:
+        WebDriverWait(driver, 120, poll_frequency=0.1).until(lambda d: check(d))
+    except Exception:
+        raise AssertionError(driver.find_element(By.TAG_NAME, "main").text) from None
 
 
 def _ask(driver: Any, question: str) -> None:
@@ -57,7 +60,7 @@ def test_chat_approval_trace_sources_flags_and_runs(
     flows = tmp_path / "flows"
     shutil.copytree(EXAMPLES, flows)
     settings = server_settings(
-        tmp_path, requires_approval=["calculator"], server={"automations": flows}
+        tmp_path, requires_approval=["calculator"], server={"automations": flows}, workspace=flows
     )
     doc = "# Zebras\n\nThe zebra is a <b>striped</b> horse.\n"
     with LiveServer(settings, model) as srv:
@@ -83,7 +86,7 @@ def test_chat_approval_trace_sources_flags_and_runs(
         _until(browser, lambda d: "injection" in _text(d, "#flags li"))
         assert "block" in _text(browser, "#flags li")
 
-        start = browser.find_element(By.CSS_SELECTOR, "#automations button[data-name]")
-        name = start.get_attribute("data-name")
-        start.click()
-        _until(browser, lambda d: name in _text(d, "#automation-runs li"))
+        browser.find_element(By.CSS_SELECTOR, "#automations button[data-name=docs_report]").click()
+        _until(browser, lambda d: "docs-report: waiting" in _text(d, "#automation-runs li"))
+        browser.find_element(By.CSS_SELECTOR, "#automation-runs .run-approve").click()
+        _until(browser, lambda d: "docs-report: done" in _text(d, "#automation-runs li"))

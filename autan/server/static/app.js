@@ -90,12 +90,12 @@ function handler(answer) {
       const calls = (data.calls || []).map((c) => c.name + " " + JSON.stringify(c.args));
       $("held").textContent = calls.join(", ") || data.message || "a held step";
       answer.textContent = "waiting for your approval…";
-      $("approval").hidden = false;
     } else if (kind === "answer") {
       if (!data.streamed || data.revised) answer.textContent = data.text;
       showSources(data.sources);
     } else if (kind === "end") {
       pendingRun = data.status === "interrupted" ? data.run_id : null;
+      $("approval").hidden = !pendingRun;  // shown once the run id is known
       if (data.status === "failed") { answer.className = "msg error"; answer.textContent = data.error; }
       answer.dataset.status = data.status;
     }
@@ -143,7 +143,21 @@ async function refreshRuns() {
     }
     const runs = (await api("/v1/automations/runs")).runs;
     $("automation-runs").replaceChildren();
-    for (const r of runs) item("automation-runs", r.run_id + " " + r.name + ": " + r.status, r.status === "done" ? "ok" : "");
+    for (const r of runs) {
+      const li = item("automation-runs", r.run_id + " " + r.name + ": " + r.status, r.status === "done" ? "ok" : "");
+      li.dataset.run = r.run_id;
+      if (r.status === "waiting") {
+        for (const decision of ["approve", "deny"]) {
+          const b = document.createElement("button");
+          b.type = "button"; b.textContent = decision; b.className = "run-" + decision;
+          b.addEventListener("click", async () => {
+            await api("/v1/automations/runs/" + r.run_id + "/resume", { decision }).catch(() => {});
+            refreshRuns();
+          });
+          li.appendChild(b);
+        }
+      }
+    }
   } catch (err) {
     $("automation-runs").replaceChildren();
     item("automation-runs", String(err.message || err), "fail");
