@@ -50,8 +50,8 @@ def ingest(
     if (client := server_client()) is not None:
         from autan.cli import remote
 
-        report = remote.ingest(client, paths, collection, list(tag or ()), client.keyed)
-        _show_report(report, json_out)
+        served = remote.ingest(client, paths, collection, list(tag or ()), client.keyed)
+        _show_report(served, json_out)
         return
     settings = _settings(collection)
     cfg = settings.retrieval

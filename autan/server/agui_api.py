@@ -95,7 +95,7 @@ class _Translate:
         return [*out, TextMessageContentEvent(message_id=self.open, delta=delta)]
 
     def __call__(self, kind: str, data: dict[str, Any]) -> list[BaseEvent]:
-        ids = {"thread_id": self.body.thread_id, "run_id": self.body.run_id}
+        thread, run = self.body.thread_id, self.body.run_id
         if kind == "token":
             return self.text(data["text"])
         if kind == "tool_call":
@@ -130,12 +130,12 @@ class _Translate:
                 metadata=data,
             )
             outcome = RunFinishedInterruptOutcome(interrupts=[held])
-            return [*self.close(), RunFinishedEvent(**ids, outcome=outcome)]
+            return [*self.close(), RunFinishedEvent(thread_id=thread, run_id=run, outcome=outcome)]
         if kind == "end" and data.get("status") == "failed":
             return [*self.close(), RunErrorEvent(message=str(data.get("error")), code="run_failed")]
         if kind == "end" and data.get("status") != "interrupted":
             result = {"answer": data.get("answer"), "run_id": data.get("run_id")}
-            return [*self.close(), RunFinishedEvent(**ids, result=result)]
+            return [*self.close(), RunFinishedEvent(thread_id=thread, run_id=run, result=result)]
         return []
 
 
