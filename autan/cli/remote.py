@@ -8,14 +8,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from autan.api import Event
 from autan.cli._common import emit_json
 from autan.errors import UserInputError
-from autan.server.client import ServerClient
+
+if TYPE_CHECKING:
+    from autan.api import Event
+    from autan.server.client import ServerClient
 
 
 def ask(client: ServerClient, question: str, thread: str | None, json_out: bool) -> None:

@@ -41,18 +41,18 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Index documents incrementally: unchanged files are never embedded again."""
-    from autan.memory.embeddings import load_embedder
-    from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
-    from autan.memory.ingest.pipeline import Ingestor
-    from autan.memory.ingest.progress import Reporter, RichReporter, Silent
-    from autan.memory.vectorstore import check_name, open_store
-
     if (client := server_client()) is not None:
         from autan.cli import remote
 
         served = remote.ingest(client, paths, collection, list(tag or ()), client.keyed)
         _show_report(served, json_out)
         return
+    from autan.memory.embeddings import load_embedder
+    from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
+    from autan.memory.ingest.pipeline import Ingestor
+    from autan.memory.ingest.progress import Reporter, RichReporter, Silent
+    from autan.memory.vectorstore import check_name, open_store
+
     settings = _settings(collection)
     cfg = settings.retrieval
     check_name(cfg.collection)
@@ -124,19 +124,19 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Hybrid search with numbered, cited passages."""
-    from autan.memory.evaluation import MODES
-    from autan.memory.retriever import Retriever, citation, make_filter
-
     if not query.strip():
         raise UserInputError("the query is empty", hint="give a question or some keywords")
-    if mode not in MODES:
-        raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
     if (client := server_client()) is not None:
         body = {"query": query, "collection": collection, "k": k, "mode": mode,
                 "filters": _filters(filter_ or [])}  # fmt: skip
         found = client.post("/v1/search", body)
         _show_search(found, json_out)
         return
+    from autan.memory.evaluation import MODES
+    from autan.memory.retriever import Retriever, citation, make_filter
+
+    if mode not in MODES:
+        raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
     retriever = Retriever(_settings(collection))
     try:
         hits = retriever.search(query, k, make_filter(_filters(filter_ or [])), MODES[mode])

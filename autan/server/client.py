@@ -10,12 +10,10 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from autan.api import Event
-from autan.config import Settings
 from autan.errors import (
     AutanError,
     BackendError,
@@ -33,6 +31,10 @@ _BY_STATUS: dict[int, type[AutanError]] = {
     413: UserInputError,
     429: BackendError,
 }
+if TYPE_CHECKING:
+    from autan.api import Event
+    from autan.config import Settings
+
 TEXT_LIMIT = 2_000_000  # files over this are skipped, like the local loaders' own limits
 
 
@@ -75,6 +77,8 @@ class ServerClient:
 
     def stream_events(self, path: str, body: dict[str, Any]) -> Iterator[Event | dict[str, Any]]:
         """The SSE events of a streamed run as ``Event``s; the final run record as a dict."""
+        from autan.api import Event
+
         try:
             with self.http.stream("POST", path, json={**body, "stream": True}) as response:
                 if response.status_code >= 400:

@@ -63,6 +63,7 @@ class Records:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # the graph's checkpoints stay FULL
         self._lock = threading.Lock()
         with self._tx() as cur:
             cur.executescript(_SCHEMA)

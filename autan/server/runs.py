@@ -71,7 +71,7 @@ async def start_run(
             f"thread {thread!r} already has a run in progress ({state.active[thread]})",
             hint="wait for it to finish, or use another thread",
         )
-    agent = await asyncio.to_thread(state.agent_for, run["owner"])
+    agent = state.agents.get(run["owner"]) or await asyncio.to_thread(state.agent_for, run["owner"])
     state.active[thread] = run["run_id"]
     await asyncio.to_thread(state.records.save_run, run)
     queue: asyncio.Queue[Item] = asyncio.Queue()
