@@ -1,4 +1,4 @@
-"""``autan serve`` under load vs a bare ASGI app serving the same LangGraph graph; search warm vs cold.
+"""``autan serve`` under load vs a bare ASGI app on the same graph; search warm vs cold.
 
 Part 1: C concurrent streaming clients (scripted model, light guard policy, async SQLite saver
 on both sides) against ``autan serve`` and against a bare Starlette app that streams the same
