@@ -59,29 +59,17 @@ class SharedIndex:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
-        self._store: VectorStore | None = None
-        self._embedder: Embedder | None = None
+        self.root = Retriever(settings)  # owns the lazily opened store and embedder
 
     @property
     def store(self) -> VectorStore:
         """The configured vector store."""
-        from autan.memory.vectorstore import open_store
-
-        with self._lock:
-            if self._store is None:
-                self._store = open_store(self.settings)
-            return self._store
+        return self.root.store
 
     @property
     def embedder(self) -> Embedder:
         """The configured embedder."""
-        from autan.memory.embeddings import load_embedder
-
-        with self._lock:
-            if self._embedder is None:
-                self._embedder = load_embedder(self.settings.retrieval.embedder)
-            return self._embedder
+        return self.root.embedder
 
     def retriever(self, collection: str) -> Retriever:
         """A retriever over ``collection`` on the shared store and embedder."""
@@ -89,8 +77,7 @@ class SharedIndex:
 
     def close(self) -> None:
         """Release the store."""
-        if self._store is not None:
-            self._store.close()
+        self.root.close()
 
 
 class _SharedRetriever(Retriever):

@@ -92,3 +92,15 @@ def test_a_run_killed_with_the_server_resumes_after_restart(
         assert len(calls) == 1 and calls[0]["result"]["value"] == 42
     finally:
         second.stop()
+
+
+def test_autans_own_openai_backend_talks_to_autan_serve(
+    served: ServeProcess, tmp_path: Path
+) -> None:
+    from autan import Agent
+    from autan.config import load_settings
+
+    settings = load_settings(workspace=tmp_path, memory={"auto_recall": False})
+    agent = Agent(f"openai:{served.url}/v1#autan", settings=settings, tools=[])
+    answer = agent.ask("multiply 6 by 7")
+    assert answer.text == "The product is 42. That is all."
