@@ -295,7 +295,8 @@ def write(args: Any, base: dict[str, float], served: dict[str, float], search: A
         script="benchmarks/serve.py",
         notes=f"{args.clients} concurrent clients × {args.requests} streamed chat requests each "
         f"({total} per server) after one warm-up round; scripted model, light guard policy, "
-        "async SQLite checkpoints on both sides. Goal: ≤ 1.2× the anchor on p99 and throughput.",
+        "async SQLite checkpoints on both sides. Goal: ≤ 1.2× the anchor on p99 and throughput. "
+        f"Load average when it ended: {os.getloadavg()[0]:.1f}.",
     )
     cold, through, http = search
     report(
@@ -312,7 +313,8 @@ def write(args: Any, base: dict[str, float], served: dict[str, float], search: A
         ],
         script="benchmarks/serve.py",
         notes="examples/papers ingested with the MiniLM embedder; the CLI rows include the "
-        "`autan` process start. Goal: ≤ 300 ms end to end through the server.",
+        "`autan` process start. Goal: ≤ 300 ms end to end through the server. "
+        f"Load average when it ended: {os.getloadavg()[0]:.1f}.",
     )
 
 

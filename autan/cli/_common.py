@@ -29,21 +29,26 @@ def settings_for(model: str | None = None, **sections: Any) -> Settings:
 
 
 def server_client(*local_only: str | None) -> Any:
-    """A client of ``AUTAN_SERVER_URL`` if one is set (None otherwise).
+    """A client of ``AUTAN_SERVER_URL``, or of an ``autan serve`` running on this data dir.
 
-    ``local_only`` are options that choose a local agent; with a server they are an error.
+    ``local_only`` are options that choose a local agent: with a configured server they are an
+    error; with a discovered one the command simply runs locally.
     """
+    from autan.server.client import ServerClient, discover
+
     settings = settings_for()
-    if not settings.server_url:
-        return None
+    url = settings.server_url
+    if not url:
+        found = discover(settings.data_dir)
+        if found is None or any(v is not None for v in local_only):
+            return None
+        return ServerClient(found, settings.api_key)
     if any(v is not None for v in local_only):
         raise UserInputError(
             "--model and --tools choose a local agent, but AUTAN_SERVER_URL is set",
             hint="drop the option (the server runs its own agent), or unset AUTAN_SERVER_URL",
         )
-    from autan.server.client import ServerClient
-
-    return ServerClient(settings.server_url, settings.api_key)
+    return ServerClient(url, settings.api_key)
 
 
 def emit_json(obj: Any) -> None:

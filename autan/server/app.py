@@ -90,9 +90,16 @@ def _warm(state: ServerState) -> None:
 
 
 def create_app(
-    settings: Settings, *, host: str = "127.0.0.1", model: BaseChatModel | None = None
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    model: BaseChatModel | None = None,
+    url: str | None = None,
 ) -> Starlette:
-    """The app; ``model`` replaces the configured one (tests pass a scripted model)."""
+    """The app; ``model`` replaces the configured one (tests pass a scripted model).
+
+    With ``url``, the running server announces itself in the data dir, so the CLI finds it.
+    """
     loopback = is_loopback(host)
     records = Records(settings.data_dir)
     require = settings.server.require_keys or not loopback
@@ -111,6 +118,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from autan.api import default_guards
         from autan.memory.checkpoints import open_async_checkpointer
+        from autan.server.client import announce
 
         async with open_async_checkpointer(settings) as saver:
             state.saver = saver
@@ -119,9 +127,12 @@ def create_app(
             state.index = SharedIndex(settings)
             await asyncio.to_thread(_warm, state)
             await mark_stopped(state)
+            note = announce(settings.data_dir, url) if url else None
             try:
                 yield
             finally:
+                if note is not None:
+                    note.unlink(missing_ok=True)
                 await _stop(state)
 
     middleware = [Middleware(Gate, state=state)]
@@ -175,5 +186,6 @@ def serve(settings: Settings, host: str, port: int) -> None:
         from autan.errors import missing_extra
 
         raise missing_extra("serve", "uvicorn") from None
-    app = create_app(settings, host=host)
+    local = host in ("127.0.0.1", "localhost")
+    app = create_app(settings, host=host, url=f"http://127.0.0.1:{port}" if local else None)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,16 +34,30 @@ _BY_STATUS: dict[int, type[AutanError]] = {
 }
 if TYPE_CHECKING:
     from autan.api import Event
-    from autan.config import Settings
 
 TEXT_LIMIT = 2_000_000  # files over this are skipped, like the local loaders' own limits
 
 
-def server_client(settings: Settings) -> ServerClient | None:
-    """A client for ``AUTAN_SERVER_URL``, or None when no server is configured."""
-    if not settings.server_url:
+RUNNING = "server.json"  # written by ``autan serve`` in its data dir while it runs
+
+
+def announce(data_dir: Path, url: str) -> Path:
+    """Record that this process serves ``url`` for ``data_dir`` (found by the CLI)."""
+    path = Path(data_dir) / RUNNING
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
+    return path
+
+
+def discover(data_dir: Path) -> str | None:
+    """The URL of a live ``autan serve`` on this data dir, if one announced itself."""
+    try:
+        note = json.loads((Path(data_dir) / RUNNING).read_text(encoding="utf-8"))
+        os.kill(int(note["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return ServerClient(settings.server_url, settings.api_key)
+    url = str(note["url"])
+    return url if url.startswith("http://127.0.0.1:") else None
 
 
 class ServerClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -104,3 +105,16 @@ def test_autans_own_openai_backend_talks_to_autan_serve(
     agent = Agent(f"openai:{served.url}/v1#autan", settings=settings, tools=[])
     answer = agent.ask("multiply 6 by 7")
     assert answer.text == "The product is 42. That is all."
+
+
+def test_the_cli_finds_a_server_running_on_its_data_dir(
+    served: ServeProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autan.cli.app import main
+
+    assert main(["ask", "multiply 6 by 7", "--json"]) == 0  # no AUTAN_SERVER_URL set
+    assert json.loads(capsys.readouterr().out)["answer"] == "The product is 42. That is all."
+    assert main(["ask", "multiply 6 by 7", "--json", "--model", "scripted:builtin"]) == 0
+    assert "42. That is all" not in capsys.readouterr().out  # a local agent when asked for one
+    served.stop()
+    assert not (Path(os.environ["AUTAN_DATA_DIR"]) / "server.json").exists()
