@@ -11,12 +11,13 @@ import pytest
 
 from autan.cli.app import main
 from autan.errors import ConfigError
+from autan.guards.base import STAGES
 from autan.guards.policy import build_runner, load_policy, parse_policy
 
 
 def test_default_policy_covers_every_stage() -> None:
     policy = load_policy()
-    assert set(policy.stages) == {"input", "tool_output", "output", "code"}
+    assert set(policy.stages) == set(STAGES)
     runner = build_runner(policy)
     assert [r.name for r in runner.rails["code"]] == ["code_safety"]
 
