@@ -132,27 +132,39 @@ class Provenance:
         """True once any untrusted content is in the run."""
         return any(s.trust == Trust.UNTRUSTED for s in self.sources)
 
-    def where(self, needles: list[str], number: float | None = None) -> tuple[bool, list[str]]:
-        """(vouched, untrusted origins): is any needle in the user's or trusted text; where not."""
+    def where(self, piece: Piece) -> Trace:
+        """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it."""
         vouched = False
         tainted: list[str] = []
         for s in self.sources:
-            hit = any(s.holds(n) for n in needles) or (number is not None and number in s.numbers)
-            if not hit:
-                continue
             if s.trust in VOUCHING:
-                vouched = True
-            elif s.origin not in tainted:
+                vouched = vouched or piece.found(s, piece.vouch)
+            elif s.origin not in tainted and piece.found(s, piece.taint):
                 tainted.append(s.origin)
-        return vouched, tainted
+        return Trace(vouched, tainted)
 
     def trace(self, value: Any, kind: ArgKind | None) -> Trace:
         """Where an argument value of ``kind`` (None: undeclared) can be found."""
-        parts = [trace_one(self, needles, number) for needles, number in _needles(value, kind)]
+        parts = [self.where(piece) for piece in pieces(value, kind)]
         return Trace(
             vouched=all(p.vouched for p in parts),
             untrusted=sorted({o for p in parts if not p.vouched for o in p.untrusted}),
         )
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One atomic value to trace: spellings that vouch for it, spellings that taint it."""
+
+    vouch: list[str]
+    taint: list[str]
+    number: float | None = None
+
+    def found(self, source: Source, needles: list[str]) -> bool:
+        """Whether ``source`` holds one of ``needles`` (or this piece's number)."""
+        if self.number is not None and self.number in source.numbers:
+            return True
+        return any(source.holds(n) for n in needles)
 
 
 @dataclass(frozen=True)
@@ -163,54 +175,45 @@ class Trace:
     untrusted: list[str]
 
 
-def trace_one(ledger: Provenance, needles: list[str], number: float | None) -> Trace:
-    """Trace one candidate value."""
-    vouched, untrusted = ledger.where(needles, number)
-    return Trace(vouched, untrusted)
-
-
-def _needles(value: Any, kind: ArgKind | None) -> list[tuple[list[str], float | None]]:
-    """The candidate spellings of each atomic piece of ``value`` worth tracing."""
-    out: list[tuple[list[str], float | None]] = []
+def pieces(value: Any, kind: ArgKind | None) -> list[Piece]:
+    """The atomic pieces of ``value`` worth tracing, with their spellings."""
     if isinstance(value, dict):
-        for v in value.values():
-            out += _needles(v, kind)
-        return out
+        return [p for v in value.values() for p in pieces(v, kind)]
     if isinstance(value, list | tuple | set):
-        for v in value:
-            out += _needles(v, kind)
-        return out
+        return [p for v in value for p in pieces(v, kind)]
     number = to_number(value)
     if kind == ArgKind.AMOUNT or (number is not None and not isinstance(value, str)):
-        return [([norm(str(value))], number)] if value is not None else []
+        return [Piece([norm(str(value))], [norm(str(value))], number)] if value is not None else []
     if not isinstance(value, str) or not value.strip():
         return []
     if kind == ArgKind.URL:
-        return [([url_core(value), url_host(value)], None)]
+        spellings = [url_core(value), url_host(value)]  # a host the user named vouches for it
+        return [Piece(spellings, spellings)]
     if kind == ArgKind.PATH:
         path = norm(value).replace("\\", "/").removeprefix("./").rstrip("/")
-        return [([path, path.rsplit("/", 1)[-1]], None)]
+        return [Piece([path], [path, path.rsplit("/", 1)[-1]])]
     if kind in (ArgKind.RECIPIENT, ArgKind.TEXT):
-        return [([norm(value)], number)]
+        return [Piece([norm(value)], [norm(value)], number)]
     return _embedded(value, number)
 
 
-def _embedded(value: str, number: float | None) -> list[tuple[list[str], float | None]]:
+def _embedded(value: str, number: float | None) -> list[Piece]:
     """Code, a command or an undeclared argument: the whole value, and each URL or address in it.
 
     The whole value stands for itself only if it is short enough to be one value; a URL or an
     e-mail address inside it is traced on its own, so a command built around an attacker's
     address is caught even when the rest of the command is the model's own.
     """
-    pieces: list[tuple[list[str], float | None]] = []
+    found: list[Piece] = []
     text = norm(value)
     if len(text) <= 200:
-        pieces.append(([text], number))
+        found.append(Piece([text], [text], number))
     for m in _URL.finditer(text):
-        pieces.append(([url_core(m.group()), url_host(m.group())], None))
+        spellings = [url_core(m.group()), url_host(m.group())]
+        found.append(Piece(spellings, spellings))
     for m in _EMAIL.finditer(text):
-        pieces.append(([m.group()], None))
-    return pieces
+        found.append(Piece([m.group()], [m.group()]))
+    return found
 
 
 def ledger_text(value: Any) -> str:
