@@ -239,21 +239,18 @@ class GuardedTools:
         return Guarded(cleaned, [record("tool_output", verdict)])
 
     def call(
-        self,
-        tool: BaseTool,
-        args: Mapping[str, Any],
-        ledger: Provenance,
-        *,
-        ask: Ask = deny,
-        facts: Mapping[str, Any] | None = None,
+        self, tool: BaseTool, args: Mapping[str, Any], ledger: Provenance, **how: Any
     ) -> Guarded:
-        """Screen, run, record and guard one call (for callers with no graph of their own)."""
-        screened = self.screen(tool, args, ledger, ask=ask, facts=facts)
+        """Screen, run, record and guard one call (for callers with no graph of their own).
+
+        ``how`` takes ``ask`` and ``facts`` as ``screen`` does.
+        """
+        screened = self.screen(tool, args, ledger, **how)
         if screened.refused is not None:
             return Guarded(screened.refused, screened.verdicts)
         raw = run_tool(tool, screened.args)
         self.observe(ledger, tool, raw)
-        out = self.output(tool.name, raw, ask=ask, facts=facts)
+        out = self.output(tool.name, raw, **how)
         return Guarded(out.result, screened.verdicts + out.verdicts)
 
 

@@ -69,20 +69,6 @@ def _obedient_agent(settings: Any, to: str, sent: list[dict[str, str]]) -> Agent
     return Agent(model, settings=settings, tools=["read_file", _send_email(sent)])
 
 
-@pytest.mark.parametrize("rails", [False, True])
-def test_agent_obeying_an_injection_does_not_send_the_mail(
-    workspace: Path, tmp_path: Path, rails: bool
-) -> None:
-    (workspace / "notes.txt").write_text(PAGE, encoding="utf-8")
-    sent: list[dict[str, str]] = []
-    settings = _settings(workspace, tmp_path, rails=rails, action="block")
-    answer = _obedient_agent(settings, ATTACKER, sent).ask("Summarise notes.txt for me")
-    assert sent == []
-    flagged = [v for v in answer.verdicts if v["stage"] == "capability"]
-    assert flagged and flagged[0]["action"] == "block"
-    assert ATTACKER in flagged[0]["reasons"][0] and "read_file" in flagged[0]["reasons"][0]
-
-
 @pytest.mark.parametrize("decision, delivered", [("deny", 0), ("approve", 1)])
 def test_escalated_call_runs_only_if_a_human_approves(
     workspace: Path, tmp_path: Path, decision: str, delivered: int
@@ -125,16 +111,24 @@ def _obedient_flow(settings: Any, sent: list[dict[str, str]], reply: str) -> Wor
 
 
 @pytest.mark.parametrize("rails", [False, True])
-def test_automation_obeying_an_injection_does_not_send_the_mail(
-    workspace: Path, tmp_path: Path, rails: bool
+@pytest.mark.parametrize("engine", ["agent", "automation"])
+def test_obeying_an_injection_does_not_send_the_mail(
+    workspace: Path, tmp_path: Path, engine: str, rails: bool
 ) -> None:
     (workspace / "notes.txt").write_text(PAGE, encoding="utf-8")
     sent: list[dict[str, str]] = []
-    wf = _obedient_flow(_settings(workspace, tmp_path, rails=rails, action="block"), sent, ATTACKER)
-    with pytest.raises(SecurityViolation):
-        wf.start(run_id="inj")
+    settings = _settings(workspace, tmp_path, rails=rails, action="block")
+    if engine == "agent":
+        answer = _obedient_agent(settings, ATTACKER, sent).ask("Summarise notes.txt for me")
+        flagged = [v for v in answer.verdicts if v["stage"] == "capability"]
+        assert flagged and flagged[0]["action"] == "block"
+        assert ATTACKER in flagged[0]["reasons"][0] and "read_file" in flagged[0]["reasons"][0]
+    else:
+        wf = _obedient_flow(settings, sent, ATTACKER)
+        with pytest.raises(SecurityViolation, match="capability"):
+            wf.start(run_id="inj")
+        wf.close()
     assert sent == []
-    wf.close()
 
 
 def test_automation_escalation_pauses_and_a_denial_halts(workspace: Path, tmp_path: Path) -> None:
