@@ -36,7 +36,7 @@ def test_keys_are_required_and_stored_hashed(tmp_path: Path, model: Any) -> None
     settings = server_settings(tmp_path, server={"require_keys": True})
     alice, _ = _keys(settings)
     raw = (Path(settings.data_dir) / "server.sqlite").read_bytes()
-    assert alice.encode() not in raw and alice.split("-")[2].encode() not in raw
+    assert alice.encode() not in raw and alice.split("-", 2)[2].encode() not in raw
     with LiveServer(settings, model) as srv:
         with srv.client() as anon:
             assert anon.get("/healthz").status_code == 200
