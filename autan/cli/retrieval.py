@@ -41,11 +41,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Index documents incrementally: unchanged files are never embedded again."""
-    if (client := server_client()) is not None:
-        from autan.cli import remote
-
-        served = remote.ingest(client, paths, collection, list(tag or ()), client.keyed)
-        _show_report(served, json_out)
+    if _ingest_remote(paths, collection, list(tag or ()), json_out):
         return
     from autan.memory.embeddings import load_embedder
     from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
@@ -73,6 +69,19 @@ def ingest(
     _show_report(report.to_dict(), json_out)
     if report.interrupted:
         raise typer.Exit(130)
+
+
+def _ingest_remote(
+    paths: list[Path], collection: str | None, tags: list[str], json_out: bool
+) -> bool:
+    """Ingest through a server if one is configured or running; False if there is none."""
+    client = server_client()
+    if client is None:
+        return False
+    from autan.cli import remote
+
+    _show_report(remote.ingest(client, paths, collection, tags, client.keyed), json_out)
+    return True
 
 
 def _show_report(r: dict[str, Any], json_out: bool) -> None:

@@ -94,10 +94,8 @@ class _Translate:
             out.append(TextMessageStartEvent(message_id=self.open, role="assistant"))
         return [*out, TextMessageContentEvent(message_id=self.open, delta=delta)]
 
-    def __call__(self, kind: str, data: dict[str, Any]) -> list[BaseEvent]:
-        thread, run = self.body.thread_id, self.body.run_id
-        if kind == "token":
-            return self.text(data["text"])
+    def tool(self, kind: str, data: dict[str, Any]) -> list[BaseEvent]:
+        """A tool call (start, arguments, end) or its result."""
         if kind == "tool_call":
             return [
                 *self.close(),
@@ -105,16 +103,22 @@ class _Translate:
                 ToolCallArgsEvent(tool_call_id=data["id"], delta=json.dumps(data["args"])),
                 ToolCallEndEvent(tool_call_id=data["id"]),
             ]
-        if kind == "tool_result":
-            content = json.dumps(data["result"], ensure_ascii=False, default=str)
-            return [
-                ToolCallResultEvent(
-                    message_id=f"{data['id']}-result",
-                    tool_call_id=data["id"],
-                    content=content,
-                    role="tool",
-                )
-            ]
+        content = json.dumps(data["result"], ensure_ascii=False, default=str)
+        return [
+            ToolCallResultEvent(
+                message_id=f"{data['id']}-result",
+                tool_call_id=data["id"],
+                content=content,
+                role="tool",
+            )
+        ]
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> list[BaseEvent]:
+        thread, run = self.body.thread_id, self.body.run_id
+        if kind == "token":
+            return self.text(data["text"])
+        if kind in ("tool_call", "tool_result"):
+            return self.tool(kind, data)
         if kind == "guard":
             return [CustomEvent(name="autan.guard", value=data)]
         if kind == "answer":

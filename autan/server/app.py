@@ -100,9 +100,8 @@ def create_app(
 
     With ``url``, the running server announces itself in the data dir, so the CLI finds it.
     """
-    loopback = is_loopback(host)
+    require = settings.server.require_keys or not is_loopback(host)
     records = Records(settings.data_dir)
-    require = settings.server.require_keys or not loopback
     if require and not records.has_keys():
         records.close()
         raise ConfigError(
@@ -113,6 +112,24 @@ def create_app(
     state = ServerState(
         settings, records, require, limiter=RateLimiter(cfg.rate_per_min, cfg.burst)
     )
+    handlers: dict[Any, Any] = {
+        AutanError: autan_error,
+        HTTPException: http_error,
+        Exception: internal_error,
+    }
+    app = Starlette(
+        routes=_routes(),
+        middleware=_middleware(state),
+        exception_handlers=handlers,
+        lifespan=_lifespan(state, model, url),
+    )
+    app.state.autan = state
+    return app
+
+
+def _lifespan(state: ServerState, model: BaseChatModel | None, url: str | None) -> Any:
+    """Load everything once at start-up; let runs finish and release it all at shutdown."""
+    settings = state.settings
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -135,29 +152,24 @@ def create_app(
                     note.unlink(missing_ok=True)
                 await _stop(state)
 
+    return lifespan
+
+
+def _middleware(state: ServerState) -> list[Middleware]:
+    """The gate on every request; CORS only for the origins the settings list."""
     middleware = [Middleware(Gate, state=state)]
-    if cfg.cors_origins:
+    origins = state.settings.server.cors_origins
+    if origins:
         from starlette.middleware.cors import CORSMiddleware
 
-        middleware.insert(
-            0,
-            Middleware(
-                CORSMiddleware,
-                allow_origins=cfg.cors_origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
-            ),
+        cors = Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
         )
-    handlers: dict[Any, Any] = {
-        AutanError: autan_error,
-        HTTPException: http_error,
-        Exception: internal_error,
-    }
-    app = Starlette(
-        routes=_routes(), middleware=middleware, exception_handlers=handlers, lifespan=lifespan
-    )
-    app.state.autan = state
-    return app
+        middleware.insert(0, cors)
+    return middleware
 
 
 def _load_model(settings: Settings) -> BaseChatModel:
