@@ -97,3 +97,25 @@ def test_ingest_uploads_then_search_and_agent_cites_them(ssettings: Any, model: 
         ).json()
         assert "striped horse" in answer["choices"][0]["message"]["content"]
         assert answer["autan"]["sources"][0]["source"].endswith("notes/zebra.md")
+
+
+def test_a_reader_and_an_ingest_on_one_collection_both_succeed(ssettings: Any, model: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = [
+        {"path": f"a/{i}.md", "content": f"# Page {i}\n\nOtters hold hands {i}.\n"}
+        for i in range(5)
+    ]
+    more = [
+        {"path": f"b/{i}.md", "content": f"# More {i}\n\nBeavers build dams {i}.\n"}
+        for i in range(20)
+    ]
+    with LiveServer(ssettings, model) as srv, srv.client() as c:
+        assert c.post("/v1/ingest", json={"files": first}).status_code == 200
+        with ThreadPoolExecutor(4) as pool:
+            ingest = pool.submit(c.post, "/v1/ingest", json={"files": more})
+            reads = [pool.submit(c.post, "/v1/search", json={"query": "otters"}) for _ in range(6)]
+            statuses = [r.result().status_code for r in reads]
+            assert ingest.result().json()["files_indexed"] == 20
+        assert statuses == [200] * 6
+        assert c.post("/v1/search", json={"query": "beavers dams"}).json()["citations"]
