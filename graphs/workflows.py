@@ -45,6 +45,7 @@ from autan.graphs.workflow_steps import (
 )
 from autan.graphs.workflow_template import condition, render_text, render_value
 from autan.memory.checkpoints import close_checkpointer, open_checkpointer
+from autan.tools.spec import spec_of
 
 
 def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -88,7 +89,11 @@ def _already(env: StepEnv, run_id: str, name: str) -> bool:
 
 
 def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    if step.tool in env.settings.requires_approval and not _already(env, run_id, step.id):
+    gated = (
+        step.tool in env.settings.requires_approval
+        or spec_of(env.tool(step.tool)).requires_approval
+    )
+    if gated and not _already(env, run_id, step.id):
         args = render_value(step.args, ctx, f"step {step.id} args")
         call = {"id": step.id, "name": step.tool, "args": args}
         verdict, edited = decision_of(
