@@ -1,9 +1,10 @@
 """``autan mcp``: autan's tools served over MCP (stdio or streamable HTTP), guards included.
 
-Every call passes the same checks as inside an agent: arguments that carry code or a command go
-through the ``code`` rail, the result through the ``tool_output`` rails, and each verdict reaches
-the audit log. There is no human on this path, so an ``escalate`` verdict refuses the call, and
-tools that need a human's approval are not served unless the operator opts in.
+Every call passes the same guarded runner as inside an agent (``autan.tools.guarded``): arguments
+pass the rails of their declared kind and the capability policy, the result the ``tool_output``
+rails, and each verdict reaches the audit log. There is no human on this path, so an
+``escalate`` verdict refuses the call, and tools that need a human's approval are not served
+unless the operator opts in.
 """
 
 from __future__ import annotations
@@ -16,58 +17,39 @@ import anyio
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
-from autan.guards.base import GuardRunner, Verdict
-from autan.tools.base import ToolResult, arun_tool, fail, tool_schema
+from autan.guards.base import GuardRunner
+from autan.tools.base import ToolResult, fail, tool_schema
+from autan.tools.guarded import GuardedTools, deny
+from autan.tools.provenance import Provenance
 from autan.tools.registry import ToolRegistry
-from autan.tools.spec import ArgKind, spec_of
+from autan.tools.spec import spec_of
 
 Ask = Callable[[str], dict[str, Any]]
 AUDIT_RUN = "mcp"  # audit lines of MCP calls go to <data dir>/audit/mcp.jsonl
 
 
-def _refused(stage: str, verdict: Verdict) -> ToolResult:
-    why = "; ".join(verdict.reasons) or "policy"
-    return fail(
-        "SecurityViolation", f"the {verdict.rail or 'guard'} rail refused this {stage} ({why})"
-    )
-
-
-def _screen_args(tool: BaseTool, args: dict[str, Any], guards: GuardRunner) -> ToolResult | None:
-    """A refusal when an argument that carries code or a command does not pass the code rail."""
-    spec = spec_of(tool)
-    for name in spec.args_of(ArgKind.CODE) + spec.args_of(ArgKind.COMMAND):
-        value = args.get(name)
-        if isinstance(value, str):
-            verdict = guards.check(value, "code", {"run_id": AUDIT_RUN, "tool": tool.name})
-            if verdict.action in ("block", "escalate"):
-                return _refused("call", verdict)
-    return None
-
-
-def _screen_result(tool: BaseTool, result: ToolResult, guards: GuardRunner) -> ToolResult:
-    """The result after the tool-output rails: withheld when blocked, redacted in place."""
-    from autan.graphs.nodes.guard_tool_output import guard_result
-
-    cleaned, found = guard_result(guards, result, {"run_id": AUDIT_RUN, "tool": tool.name})
-    for verdict in found:
-        if verdict.action in ("block", "escalate"):
-            return _refused("result", verdict)
-    return dict(cleaned) if isinstance(cleaned, dict) else result
+def _guarded(tools: GuardedTools, tool: BaseTool, args: dict[str, Any]) -> ToolResult:
+    """One call through the guarded runner; each MCP request is its own conversation."""
+    facts = {"run_id": AUDIT_RUN}
+    return tools.call(tool, args, Provenance(), ask=deny, facts=facts).result
 
 
 async def guarded_call(
     tool: BaseTool, args: dict[str, Any], guards: GuardRunner, timeout_s: float
 ) -> ToolResult:
-    """Run one tool call with its argument and output rails, bounded by ``timeout_s``."""
-    refused = await anyio.to_thread.run_sync(_screen_args, tool, args, guards)
-    if refused is not None:
-        return refused
+    """Run one call with its argument, capability and output checks, bounded by ``timeout_s``.
+
+    On a timeout the client gets its answer at once; the worker thread ends with the tool
+    (the sandbox's own limits stop runaway code).
+    """
+    runner = GuardedTools(guards)
     try:
         with anyio.fail_after(timeout_s):
-            result = await arun_tool(tool, args)
+            return await anyio.to_thread.run_sync(
+                _guarded, runner, tool, args, abandon_on_cancel=True
+            )
     except TimeoutError:
         return fail("BackendTimeout", f"{tool.name} did not finish within {timeout_s:g}s")
-    return await anyio.to_thread.run_sync(_screen_result, tool, result, guards)
 
 
 def served_tools(tools: Iterable[BaseTool], include_gated: bool) -> list[BaseTool]:
