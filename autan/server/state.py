@@ -162,7 +162,7 @@ class ServerState:
         if self.model is None or self.index is None:
             raise ConfigError("the server is still starting", hint="retry in a moment")
         settings = self.owner_settings(owner)
-        registry = ToolRegistry.builtin(settings)
+        registry = ToolRegistry.configured(settings)  # the same tools as the CLI agent
         if "search_docs" in registry:
             retriever = self.index.retriever(settings.retrieval.collection)
             registry.add(make_search_docs(settings, retriever))
