@@ -1,0 +1,1 @@
+"""Evaluations that exercise the whole agent: the worst-case injection harness over AgentDojo."""
