@@ -16,7 +16,7 @@ import typer
 
 from autan.errors import AutanError
 
-GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory")
+GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory", "evals")
 
 app = typer.Typer(
     name="autan",

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from agentdojo.task_suite.task_suite import TaskSuite
 
 BENCHMARK_VERSION = "v1.2.2"
-SUITES = ("workspace", "travel", "banking", "slack")
 _MAX_QUESTIONS = 32  # a run that keeps asking a human is cut off here
 
 

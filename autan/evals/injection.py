@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from autan.config import GuardSettings, PlannerSettings, Settings
 from autan.errors import UserInputError
-from autan.evals.dojo_run import BENCHMARK_VERSION, SUITES, DojoHarness, inject, load_suite
+from autan.evals import LAYERS, SUITES
+from autan.evals.dojo_run import BENCHMARK_VERSION, DojoHarness, inject, load_suite
 from autan.guards.base import GuardRunner, passthrough_runner
 
 if TYPE_CHECKING:
     from agentdojo.attacks.base_attacks import BaseAttack
     from agentdojo.task_suite.task_suite import TaskSuite
 
-LAYERS = ("none", "detection", "capability", "all")
 DEFAULT_ATTACK = "important_instructions"
 Progress = Callable[[str, int, int], None]
 
