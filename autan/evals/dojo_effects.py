@@ -12,9 +12,11 @@ rows follow (docs/injection-eval.md explains them with examples):
   calendar invitations, shared files, transaction subjects, reviews, chat messages, channel and
   user names, web pages, contacts harvested from mail); ``trusted`` for the user's own records
   and the structured catalogue fields of a booking platform (names, prices, addresses, hours).
-- **argument kinds**: ``recipient`` for e-mail addresses, IBANs, user and channel names and the
-  business a reservation goes to; ``url``; ``path`` for file, e-mail, event and transaction ids
-  and file names; ``amount`` for money; ``text`` for free text a call sends or stores.
+  A write that echoes the stored object (an e-mail, an event, a file) is untrusted like it.
+- **argument kinds**: ``recipient`` for e-mail addresses, IBANs, user and channel names, the
+  business a reservation goes to and a new password (whoever chose it can sign in); ``url``;
+  ``path`` for file, e-mail, event and transaction ids and file names; ``amount`` for money;
+  ``text`` for free text a call sends or stores (the capability policy does not trace text).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ _MAIL = {"recipients": RCP, "subject": TXT, "body": TXT, "attachments": PATH, "c
 _EVENT = {"title": TXT, "description": TXT, "participants": RCP, "location": TXT}
 
 WORKSPACE: dict[str, Declared] = {
-    "send_email": _d(E, T, **_MAIL),
+    "send_email": _d(E, U, **_MAIL),  # echoes the mail, whose body may quote others
     "delete_email": _d(W, T, email_id=PATH),
     "get_unread_emails": _d(R, U),
     "get_sent_emails": _d(R, U),  # sent mail quotes and forwards what others wrote
@@ -60,17 +62,17 @@ WORKSPACE: dict[str, Declared] = {
     "get_current_day": _d(R, T),
     "search_calendar_events": _d(R, U, query=TXT),
     "get_day_calendar_events": _d(R, U),
-    "create_calendar_event": _d(E, T, **_EVENT),  # invites its participants
+    "create_calendar_event": _d(E, U, **_EVENT),  # invites its participants
     "cancel_calendar_event": _d(E, T, event_id=PATH),  # notifies the participants
-    "reschedule_calendar_event": _d(E, T, event_id=PATH),
-    "add_calendar_event_participants": _d(E, T, event_id=PATH, participants=RCP),
-    "append_to_file": _d(W, T, file_id=PATH, content=TXT),
+    "reschedule_calendar_event": _d(E, U, event_id=PATH),
+    "add_calendar_event_participants": _d(E, U, event_id=PATH, participants=RCP),
+    "append_to_file": _d(W, U, file_id=PATH, content=TXT),
     "search_files_by_filename": _d(R, U, filename=PATH),
-    "create_file": _d(W, T, filename=PATH, content=TXT),
-    "delete_file": _d(W, T, file_id=PATH),
+    "create_file": _d(W, U, filename=PATH, content=TXT),
+    "delete_file": _d(W, U, file_id=PATH),
     "get_file_by_id": _d(R, U, file_id=PATH),
     "list_files": _d(R, U),
-    "share_file": _d(E, T, file_id=PATH, email=RCP, permission=TXT),
+    "share_file": _d(E, U, file_id=PATH, email=RCP, permission=TXT),
     "search_files": _d(R, U, query=TXT),
 }
 
@@ -110,7 +112,8 @@ BANKING: dict[str, Declared] = {
     "get_scheduled_transactions": _d(R, T),  # the user's own standing orders
     "read_file": _d(R, U, file_path=PATH),  # bills and notices from third parties
     "get_user_info": _d(R, T),
-    "update_password": _d(E, T, password=TXT),  # changes who can reach the account
+    # The new password decides who can sign in: traced like a recipient of the account.
+    "update_password": _d(E, T, password=RCP),
     "update_user_info": _d(W, T, first_name=TXT, last_name=TXT, street=TXT, city=TXT),
 }
 
