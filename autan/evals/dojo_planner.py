@@ -3,8 +3,9 @@
 It plays the user task's ground-truth calls one per step. When a tool result it reads holds the
 injected text, it inserts the injection task's ground-truth calls right there, as a model that
 always falls for the attack would, then carries on with the user's task and answers with the
-task's ground-truth output. It is stateless over the messages (like ``ScriptedChatModel``), so a
-resume after a human's decision replays the same way.
+task's ground-truth output, followed by what the injection asked the answer to say. It is
+stateless over the messages (like ``ScriptedChatModel``), so a resume after a human's decision
+replays the same way.
 
 "Holds the injected text" is judged on letters and digits only, line by line: a tool result that
 AgentDojo renders as YAML (folded, quoted, escaped) and autan wraps in JSON still counts as seen,
@@ -48,14 +49,14 @@ class Plan:
     injection_calls: Sequence[Call] = ()
     markers: tuple[str, ...] = ()
     answer: str = ""
+    injection_answer: str = ""  # what an injection asks the answer to say
 
 
 @dataclass
 class ObeyingPlanner:
     """A ``(messages, tools) -> AIMessage`` responder for ``FunctionChatModel``.
 
-    ``plan`` is set by the harness before each task; ``obeyed`` says whether the latest reply
-    sequence included the injection's calls.
+    ``start`` gives it the plan of each task; what it has read is remembered per tool call.
     """
 
     plan: Plan = field(default_factory=lambda: Plan(()))
@@ -72,7 +73,8 @@ class ObeyingPlanner:
         made = sum(len(m.tool_calls) for m in turn if isinstance(m, AIMessage))
         sequence = self.sequence(turn)
         if made >= len(sequence):
-            return AIMessage(content=self.plan.answer)
+            extra = self.plan.injection_answer if self._saw(turn) else ""
+            return AIMessage(content=" ".join(t for t in (self.plan.answer, extra) if t))
         name, args = sequence[made]
         call = {"name": name, "args": dict(args), "id": new_tool_call_id(), "type": "tool_call"}
         return AIMessage(content="", tool_calls=[call])
@@ -87,6 +89,9 @@ class ObeyingPlanner:
             elif isinstance(m, ToolMessage) and self.holds_injection(m):
                 return user[:made] + list(self.plan.injection_calls) + user[made:]
         return user
+
+    def _saw(self, turn: Sequence[BaseMessage]) -> bool:
+        return any(isinstance(m, ToolMessage) and self.holds_injection(m) for m in turn)
 
     def holds_injection(self, message: ToolMessage) -> bool:
         """Whether the tool result shows any line of the injected text."""

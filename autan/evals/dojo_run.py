@@ -66,6 +66,15 @@ def ground_truth(task: BaseUserTask[Any] | BaseInjectionTask[Any], env: Any) -> 
     return [(c.function, dict(c.args)) for c in task.ground_truth(env)]
 
 
+def scriptable(task: BaseInjectionTask[Any], env: Any) -> bool:
+    """Whether AgentDojo gives the injection task calls or an answer a script can play.
+
+    Eight of workspace's v1.2 injection tasks have neither (their ``ground_truth`` is empty);
+    the harness counts their pairs as not run instead of as attacks that failed.
+    """
+    return bool(task.GROUND_TRUTH_OUTPUT or task.ground_truth(env.model_copy(deep=True)))
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one task ended."""
@@ -114,6 +123,7 @@ class DojoHarness:
                 injection_calls=ground_truth(injection_task, pre) if injection_task else (),
                 markers=markers(injections.values()) if injection_task else (),
                 answer=user_task.GROUND_TRUTH_OUTPUT or "Done.",  # a fake never streams nothing
+                injection_answer=injection_task.GROUND_TRUTH_OUTPUT if injection_task else "",
             )
         )
         self.session.reset(env)

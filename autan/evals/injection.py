@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from autan.config import GuardSettings, PlannerSettings, Settings
 from autan.errors import UserInputError
 from autan.evals import LAYERS, SUITES
-from autan.evals.dojo_run import BENCHMARK_VERSION, DojoHarness, inject, load_suite
+from autan.evals.dojo_run import BENCHMARK_VERSION, DojoHarness, inject, load_suite, scriptable
 from autan.guards.base import GuardRunner, passthrough_runner
 
 if TYPE_CHECKING:
@@ -160,13 +160,50 @@ def layer_guards(layer: str, settings: Settings) -> GuardRunner:
     return build_runner(Policy(stages=stages), "policy")
 
 
-def pairs_of(suite: TaskSuite[Any], limit: int | None) -> list[tuple[str, str]]:
-    """Every (user task, injection task) pair, or a fixed sample of ``limit`` of them."""
-    every = [(u, i) for u in suite.user_tasks for i in suite.injection_tasks]
+def pairs_of(suite: TaskSuite[Any], limit: int | None, playable: set[str]) -> list[tuple[str, str]]:
+    """Every (user task, playable injection task) pair, or a fixed sample of ``limit`` of them."""
+    every = [(u, i) for u in suite.user_tasks for i in suite.injection_tasks if i in playable]
     if limit is None or limit >= len(every):
         return every
     picked = set(random.Random(0).sample(every, limit))
     return [p for p in every if p in picked]
+
+
+@dataclass
+class _SuiteRun:
+    """One suite's harnesses and cells while it runs."""
+
+    name: str
+    suite: TaskSuite[Any]
+    harnesses: dict[str, DojoHarness]
+    cells: dict[str, Cell]
+
+    def benign(self, user_id: str, env: Any) -> None:
+        """Run one user task without an attack under every setup."""
+        task = self.suite.user_tasks[user_id]
+        for layer, harness in self.harnesses.items():
+            out = harness.run(task, None, env.model_copy(deep=True), {})
+            cell = self.cells[layer]
+            cell.tasks += 1
+            cell.useful += out.utility
+            cell.escalations += out.escalations
+
+    def attacked(self, user_id: str, inj_id: str, attack: BaseAttack) -> bool:
+        """Run one pair under every setup; False when AgentDojo finds nothing to inject."""
+        task, injection = self.suite.user_tasks[user_id], self.suite.injection_tasks[inj_id]
+        try:
+            injections = attack.attack(task, injection)
+        except ValueError:  # AgentDojo: the user task reads no injectable place
+            return False
+        env = inject(self.suite, injections)
+        for layer, harness in self.harnesses.items():
+            out = harness.run(task, injection, env.model_copy(deep=True), injections)
+            cell = self.cells[layer]
+            cell.pairs += 1
+            cell.attacked += out.attacked
+            cell.useful_under_attack += out.utility
+            cell.escalations += out.escalations
+        return True
 
 
 def run_suite(
@@ -177,46 +214,28 @@ def run_suite(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Cell], list[str]]:
-    """Every setup's cell for one suite, and the pairs AgentDojo could not inject."""
+    """Every setup's cell for one suite, and the pairs not run (nothing to script or inject)."""
     suite = load_suite(name)
     chosen = load_attack(attack, suite)
     s = harness_settings(settings)
     harnesses = {layer: DojoHarness(suite, layer_guards(layer, s), s) for layer in layers}
-    cells = {layer: Cell() for layer in layers}
-    pairs = pairs_of(suite, limit)
-    users = sorted({u for u, _ in pairs}, key=lambda u: int(u.rpartition("_")[2]))
-    skipped: list[str] = []
+    run = _SuiteRun(name, suite, harnesses, {layer: Cell() for layer in layers})
     benign = inject(suite, {})
-    total, done = len(users) + len(pairs), 0
-    for user_id in users:
-        task = suite.user_tasks[user_id]
-        for layer, harness in harnesses.items():
-            out = harness.run(task, None, benign.model_copy(deep=True), {})
-            cells[layer].tasks += 1
-            cells[layer].useful += out.utility
-            cells[layer].escalations += out.escalations
-        done += 1
+    playable = {i for i, t in suite.injection_tasks.items() if scriptable(t, benign)}
+    skipped = [f"{name}/*/{i}" for i in suite.injection_tasks if i not in playable]
+    pairs = pairs_of(suite, limit, playable)
+    users = sorted({u for u, _ in pairs}, key=lambda u: int(u.rpartition("_")[2]))
+    total = len(users) + len(pairs)
+    for n, user_id in enumerate(users, 1):
+        run.benign(user_id, benign)
         if progress:
-            progress(name, done, total)
-    for user_id, inj_id in pairs:
-        task, injection = suite.user_tasks[user_id], suite.injection_tasks[inj_id]
-        try:
-            injections = chosen.attack(task, injection)
-        except ValueError:  # AgentDojo: the user task reads no injectable place
+            progress(name, n, total)
+    for n, (user_id, inj_id) in enumerate(pairs, len(users) + 1):
+        if not run.attacked(user_id, inj_id, chosen):
             skipped.append(f"{name}/{user_id}/{inj_id}")
-            continue
-        env = inject(suite, injections)
-        for layer, harness in harnesses.items():
-            out = harness.run(task, injection, env.model_copy(deep=True), injections)
-            cell = cells[layer]
-            cell.pairs += 1
-            cell.attacked += out.attacked
-            cell.useful_under_attack += out.utility
-            cell.escalations += out.escalations
-        done += 1
         if progress:
-            progress(name, done, total)
-    return cells, skipped
+            progress(name, n, total)
+    return run.cells, skipped
 
 
 def evaluate(
