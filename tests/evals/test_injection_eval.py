@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +160,18 @@ def test_json_report_counts_the_pairs_run(capsys: pytest.CaptureFixture[str]) ->
     cell = report["suites"]["slack"]["none"]
     assert code == 0 and cell["pairs"] == 2 and cell["attacked"] == 2
     assert report["attack"] == "important_instructions"
+
+
+def test_docs_table_is_the_declaration_table() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "injection-eval.md"
+    rows = re.findall(r"^\| \w+ \| `(\w+)` \| (\w+) \| (\w+) \| (.+) \|$", doc.read_text(), re.M)
+    documented = {name: (effect, trust, args) for name, effect, trust, args in rows}
+    expected = {
+        name: (
+            d.effect.value,
+            d.trust.value,
+            ", ".join(f"{k}: {v.value}" for k, v in d.args.items()) or "—",
+        )
+        for name, d in DECLARATIONS.items()
+    }
+    assert documented == expected
