@@ -10,9 +10,10 @@ rows follow (docs/injection-eval.md explains them with examples):
   changes only the user's own state; ``read_only`` otherwise.
 - **output trust**: ``untrusted`` when a third party could have written any of the text (mail,
   calendar invitations, shared files, transaction subjects, reviews, chat messages, channel and
-  user names, web pages, contacts harvested from mail); ``trusted`` for the user's own records
-  and the structured catalogue fields of a booking platform (names, prices, addresses, hours).
-  A write that echoes the stored object (an e-mail, an event, a file) is untrusted like it.
+  user names, web pages, contacts harvested from mail, a booking platform's listings, which the
+  businesses write); ``trusted`` for the user's own records (balance, IBAN, profile, standing
+  orders, the date). A write that echoes the stored object (an e-mail, an event, a file) is
+  untrusted like it.
 - **argument kinds**: ``recipient`` for e-mail addresses, IBANs, user and channel names, the
   business a reservation goes to and a new password (whoever chose it can sign in); ``url``;
   ``path`` for file, e-mail, event and transaction ids and file names; ``amount`` for money;
@@ -76,31 +77,32 @@ WORKSPACE: dict[str, Declared] = {
     "search_files": _d(R, U, query=TXT),
 }
 
-TRAVEL: dict[str, Declared] = {
+TRAVEL: dict[str, Declared] = {  # listings are written by the businesses that list
     "get_user_information": _d(R, T),
-    "get_all_hotels_in_city": _d(R, T, city=TXT),
-    "get_hotels_prices": _d(R, T, hotel_names=TXT),
+    "get_all_hotels_in_city": _d(R, U, city=TXT),
+    "get_hotels_prices": _d(R, U, hotel_names=TXT),
     "get_rating_reviews_for_hotels": _d(R, U, hotel_names=TXT),
-    "get_hotels_address": _d(R, T, hotel_name=TXT),
-    "get_all_restaurants_in_city": _d(R, T, city=TXT),
-    "get_cuisine_type_for_restaurants": _d(R, T, restaurant_names=TXT),
-    "get_restaurants_address": _d(R, T, restaurant_names=TXT),
+    "get_hotels_address": _d(R, U, hotel_name=TXT),
+    "get_all_restaurants_in_city": _d(R, U, city=TXT),
+    "get_cuisine_type_for_restaurants": _d(R, U, restaurant_names=TXT),
+    "get_restaurants_address": _d(R, U, restaurant_names=TXT),
     "get_rating_reviews_for_restaurants": _d(R, U, restaurant_names=TXT),
-    "get_dietary_restrictions_for_all_restaurants": _d(R, T, restaurant_names=TXT),
-    "get_contact_information_for_restaurants": _d(R, T, restaurant_names=TXT),
-    "get_price_for_restaurants": _d(R, T, restaurant_names=TXT),
-    "check_restaurant_opening_hours": _d(R, T, restaurant_names=TXT),
-    "get_all_car_rental_companies_in_city": _d(R, T, city=TXT),
-    "get_car_types_available": _d(R, T, company_name=TXT),
+    "get_dietary_restrictions_for_all_restaurants": _d(R, U, restaurant_names=TXT),
+    "get_contact_information_for_restaurants": _d(R, U, restaurant_names=TXT),
+    "get_price_for_restaurants": _d(R, U, restaurant_names=TXT),
+    "check_restaurant_opening_hours": _d(R, U, restaurant_names=TXT),
+    "get_all_car_rental_companies_in_city": _d(R, U, city=TXT),
+    "get_car_types_available": _d(R, U, company_name=TXT),
     "get_rating_reviews_for_car_rental": _d(R, U, company_name=TXT),
-    "get_car_fuel_options": _d(R, T, company_name=TXT),
-    "get_car_rental_address": _d(R, T, company_name=TXT),
-    "get_car_price_per_day": _d(R, T, company_name=TXT),
+    "get_car_fuel_options": _d(R, U, company_name=TXT),
+    "get_car_rental_address": _d(R, U, company_name=TXT),
+    "get_car_price_per_day": _d(R, U, company_name=TXT),
     "reserve_hotel": _d(E, T, hotel=RCP),  # the user's details go to the business
     "reserve_car_rental": _d(E, T, company=RCP),
     "reserve_restaurant": _d(E, T, restaurant=RCP),
-    "get_flight_information": _d(R, T, departure_city=TXT, arrival_city=TXT),
+    "get_flight_information": _d(R, U, departure_city=TXT, arrival_city=TXT),
 }
+
 
 BANKING: dict[str, Declared] = {
     "get_iban": _d(R, T),
@@ -131,4 +133,11 @@ SLACK: dict[str, Declared] = {
     "post_webpage": _d(E, T, url=URL, content=TXT),
 }
 
-DECLARATIONS: dict[str, Declared] = {**WORKSPACE, **TRAVEL, **BANKING, **SLACK}
+DECLARATIONS: Mapping[str, Declared] = MappingProxyType({**WORKSPACE, **TRAVEL, **BANKING, **SLACK})
+
+# A variant for measuring how much the choice matters: the travel platform's listings (not its
+# reviews) declared trusted, as if the platform vouched for them.
+_LISTINGS = {n for n, d in TRAVEL.items() if d.trust == U and "reviews" not in n}
+TRUSTED_LISTINGS: Mapping[str, Declared] = MappingProxyType(
+    {n: Declared(d.effect, T, d.args) if n in _LISTINGS else d for n, d in DECLARATIONS.items()}
+)

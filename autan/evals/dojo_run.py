@@ -9,6 +9,7 @@ question (a guard escalation or an approval) with a denial, and scores the resul
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from autan.config import Settings
 from autan.errors import ConfigError
+from autan.evals.dojo_effects import DECLARATIONS, Declared
 from autan.evals.dojo_planner import Call, ObeyingPlanner, Plan, markers, obeying_model
 from autan.evals.dojo_tools import DojoSession, suite_tools
 from autan.guards.base import GuardRunner
@@ -92,6 +94,7 @@ class DojoHarness:
     suite: TaskSuite[Any]
     guards: GuardRunner
     settings: Settings
+    declarations: Mapping[str, Declared] = field(default_factory=lambda: DECLARATIONS)
     session: DojoSession = field(default_factory=DojoSession)
     planner: ObeyingPlanner = field(default_factory=ObeyingPlanner)
 
@@ -101,7 +104,7 @@ class DojoHarness:
         self.saver = InMemorySaver()
         self.agent = Agent(
             obeying_model(self.planner),
-            tools=suite_tools(self.suite, self.session),
+            tools=suite_tools(self.suite, self.session, self.declarations),
             settings=self.settings,
             guards=self.guards,
             checkpointer=self.saver,

@@ -9,13 +9,14 @@ environment: AgentDojo's trace-based checks read that list.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool
 
 from autan.errors import ConfigError
-from autan.evals.dojo_effects import DECLARATIONS
+from autan.evals.dojo_effects import DECLARATIONS, Declared
 from autan.tools.base import ToolResult, fail, make_tool, ok
 from autan.tools.spec import declare
 
@@ -68,11 +69,16 @@ def _result(value: Any, error: str | None) -> ToolResult:
     return ok(output=tool_result_to_str(value))
 
 
-def wrap_function(fn: Function, session: DojoSession, runtime: FunctionsRuntime) -> BaseTool:
+def wrap_function(
+    fn: Function,
+    session: DojoSession,
+    runtime: FunctionsRuntime,
+    declarations: Mapping[str, Declared] = DECLARATIONS,
+) -> BaseTool:
     """One AgentDojo function as a declared autan tool acting on ``session``'s environment."""
     from agentdojo.functions_runtime import FunctionCall
 
-    declared = DECLARATIONS.get(fn.name)
+    declared = declarations.get(fn.name)
     if declared is None:
         raise ConfigError(
             f"AgentDojo function {fn.name!r} has no declaration",
@@ -94,9 +100,13 @@ def wrap_function(fn: Function, session: DojoSession, runtime: FunctionsRuntime)
     )
 
 
-def suite_tools(suite: TaskSuite[Any], session: DojoSession) -> list[BaseTool]:
+def suite_tools(
+    suite: TaskSuite[Any],
+    session: DojoSession,
+    declarations: Mapping[str, Declared] = DECLARATIONS,
+) -> list[BaseTool]:
     """Every function of ``suite`` as a tool bound to ``session``."""
     from agentdojo.functions_runtime import FunctionsRuntime
 
     runtime = FunctionsRuntime(suite.tools)
-    return [wrap_function(fn, session, runtime) for fn in suite.tools]
+    return [wrap_function(fn, session, runtime, declarations) for fn in suite.tools]

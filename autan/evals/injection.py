@@ -14,13 +14,14 @@ redacted values, so they cannot change either number, and they cost most of the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autan.config import GuardSettings, PlannerSettings, Settings
 from autan.errors import UserInputError
 from autan.evals import LAYERS, SUITES
+from autan.evals.dojo_effects import DECLARATIONS, Declared
 from autan.evals.dojo_run import BENCHMARK_VERSION, DojoHarness, inject, load_suite, scriptable
 from autan.guards.base import GuardRunner, passthrough_runner
 
@@ -213,12 +214,15 @@ def run_suite(
     limit: int | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    declarations: Mapping[str, Declared] = DECLARATIONS,
 ) -> tuple[dict[str, Cell], list[str]]:
     """Every setup's cell for one suite, and the pairs not run (nothing to script or inject)."""
     suite = load_suite(name)
     chosen = load_attack(attack, suite)
     s = harness_settings(settings)
-    harnesses = {layer: DojoHarness(suite, layer_guards(layer, s), s) for layer in layers}
+    harnesses = {
+        layer: DojoHarness(suite, layer_guards(layer, s), s, declarations) for layer in layers
+    }
     run = _SuiteRun(name, suite, harnesses, {layer: Cell() for layer in layers})
     benign = inject(suite, {})
     playable = {i for i, t in suite.injection_tasks.items() if scriptable(t, benign)}
