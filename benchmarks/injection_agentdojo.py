@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autan.evals import LAYERS, SUITES  # noqa: E402
-from autan.evals.injection import DEFAULT_ATTACK, Report, evaluate  # noqa: E402
+from autan.evals.dojo_effects import TRUSTED_LISTINGS  # noqa: E402
+from autan.evals.injection import DEFAULT_ATTACK, Cell, Report, evaluate, run_suite  # noqa: E402
 from benchmarks._report import report  # noqa: E402
 
 HEADERS = [
@@ -36,9 +37,9 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def rows_of(result: Report) -> list[list[object]]:
+def rows_of(by_suite: dict[str, dict[str, Cell]]) -> list[list[object]]:
     rows: list[list[object]] = []
-    for suite, cells in result.cells.items():
+    for suite, cells in by_suite.items():
         anchor = cells["none"].utility if "none" in cells else 0.0
         for layer, c in cells.items():
             ratio = f"{c.utility / anchor:.2f}" if anchor else "n/a"
@@ -74,8 +75,13 @@ def goals(result: Report) -> str:
 
 
 def notes(result: Report, seconds: float, limit: int | None) -> str:
-    unscripted = [s.split("/*/") for s in result.skipped if "/*/" in s]
-    not_run = "; ".join(f"{suite} {task}" for suite, task in unscripted) or "none"
+    unscripted: dict[str, list[str]] = {}
+    for entry in result.skipped:
+        if "/*/" in entry:
+            suite, task = entry.split("/*/")
+            unscripted.setdefault(suite, []).append(task.rpartition("_")[2])
+    not_run = "; ".join(f"{k} injection tasks {', '.join(v)}" for k, v in unscripted.items())
+    not_run = not_run or "none"
     scope = "every pair" if limit is None else f"a fixed sample of {limit} pairs per suite"
     return (
         f"AgentDojo {result.version}, attack `{result.attack}`, {scope}; "
@@ -85,7 +91,9 @@ def notes(result: Report, seconds: float, limit: int | None) -> str:
         "obeys every injection it reads and a human asked to approve always denies (worst "
         "case). Setups: `detection` = the policy's blocking `tool_output` rails; `capability` "
         "= the capability policy alone; `all` = every stage of the policy and the capability "
-        "policy. Tool declarations: autan/evals/dojo_effects.py (docs/injection-eval.md).\n"
+        "policy. Tool declarations: autan/evals/dojo_effects.py (docs/injection-eval.md); the "
+        "last rows rerun travel with the platform's listings (not its reviews) declared "
+        "trusted, to show how much that choice moves both numbers.\n"
         f"Not run (AgentDojo gives no ground truth to script): {not_run}.\n"
         "Anchor from the literature (not this run): CaMeL reports 0 successful attacks at 77% "
         "utility against 84% undefended, with a real model.\n\n" + goals(result)
@@ -99,11 +107,12 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = evaluate(SUITES, LAYERS, args.attack, args.limit)
+    variant, _ = run_suite("travel", LAYERS, args.attack, args.limit, declarations=TRUSTED_LISTINGS)
     seconds = time.perf_counter() - start
     report(
         "Prompt injection: worst case on AgentDojo",
         HEADERS,
-        rows_of(result),
+        rows_of({**result.cells, "travel, listings declared trusted": variant}),
         script="benchmarks/injection_agentdojo.py",
         notes=notes(result, seconds, args.limit),
     )
