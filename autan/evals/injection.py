@@ -23,7 +23,7 @@ from autan.errors import UserInputError
 from autan.evals import LAYERS, SUITES
 from autan.evals.dojo_effects import DECLARATIONS, Declared
 from autan.evals.dojo_run import BENCHMARK_VERSION, DojoHarness, inject, load_suite, scriptable
-from autan.guards.base import GuardRunner, passthrough_runner
+from autan.guards.base import GuardRunner
 
 if TYPE_CHECKING:
     from agentdojo.attacks.base_attacks import BaseAttack
@@ -148,17 +148,20 @@ def harness_settings(base: Settings | None = None) -> Settings:
 
 
 def layer_guards(layer: str, settings: Settings) -> GuardRunner:
-    """The guard runner of one setup, built from the configured policy."""
-    if layer in ("none", "capability"):
-        return passthrough_runner()
-    from autan.guards.policy import Policy, build_runner, load_policy
+    """The guard runner of one setup, built from the configured policy (docs/security.md)."""
+    from autan.guards.policy import build_runner, load_policy
 
     policy = load_policy(settings.guards.policy)
     stages = {k: list(v) for k, v in policy.stages.items()}
     stages["tool_output"] = [e for e in stages.get("tool_output", []) if e.action != "redact"]
     if layer == "detection":
         stages = {"tool_output": stages["tool_output"]}
-    return build_runner(Policy(stages=stages), "policy")
+    return build_runner(
+        policy.model_copy(update={"stages": stages}),
+        "policy",
+        rails_on=layer in ("detection", "all"),
+        capabilities_on=layer in ("capability", "all"),
+    )
 
 
 def pairs_of(suite: TaskSuite[Any], limit: int | None, playable: set[str]) -> list[tuple[str, str]]:
