@@ -28,6 +28,7 @@ GROUPS = (
     "memory",
     "serve",
     "mcp",
+    "evals",
 )
 
 app = typer.Typer(
