@@ -50,6 +50,7 @@ def _until(driver: Any, check: Any) -> None:
 
 
 def _ask(driver: Any, question: str) -> None:
+    _until(driver, lambda d: d.find_element(By.ID, "send").is_enabled())  # the last run ended
     driver.find_element(By.ID, "question").send_keys(question)
     driver.find_element(By.ID, "send").click()
 

@@ -110,12 +110,15 @@ async function ask(event) {
   bubble("user", text);
   const answer = bubble("assistant", "…");
   $("trace").replaceChildren(); $("flags").replaceChildren(); $("sources").replaceChildren();
+  $("send").disabled = true;  // one run at a time on a thread
   try {
     if (!thread) thread = (await api("/v1/threads", {})).thread_id;
     await streamRun("/v1/threads/" + thread + "/runs", { input: text }, handler(answer));
   } catch (err) {
     answer.className = "msg error";
     answer.textContent = String(err.message || err);
+  } finally {
+    $("send").disabled = false;
   }
 }
 
@@ -123,11 +126,14 @@ async function decide(decision) {
   $("approval").hidden = true;
   if (!pendingRun) return;
   const answer = bubble("assistant", decision === "approve" ? "approved…" : "denied…");
+  $("send").disabled = true;
   try {
     await streamRun("/v1/runs/" + pendingRun + "/resume", { decision }, handler(answer));
   } catch (err) {
     answer.className = "msg error";
     answer.textContent = String(err.message || err);
+  } finally {
+    $("send").disabled = false;
   }
 }
 
