@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -24,6 +31,9 @@ from autan.streaming import GuardedTokens, same_text
 from autan.tools.registry import ToolRegistry
 
 EventKind = Literal["token", "tool_call", "tool_result", "guard", "interrupt", "answer"]
+Question = str | Sequence[BaseMessage] | None  # a new question, a whole history, or a resume
+MODES: list[Any] = ["messages", "updates"]
+CONTINUE = object()  # resume value: go on from the last checkpoint (after a crash), no decision
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,17 @@ def default_guards(settings: Settings) -> GuardRunner:
         raise
     runner: GuardRunner = policy.runner_from_settings(settings)
     return runner
+
+
+def default_recall(settings: Settings) -> Recall | None:
+    """The long-term memory hook of ``settings`` (None when off or not installed)."""
+    if not settings.memory.auto_recall:
+        return None
+    try:
+        from autan.tools.memory_tools import auto_recall
+    except ModuleNotFoundError:
+        return None
+    return auto_recall(settings)
 
 
 def _registry(tools: ToolRegistry | Iterable[BaseTool | str] | None, s: Settings) -> ToolRegistry:
@@ -116,50 +137,54 @@ class Agent:
         }
 
     def stream(
-        self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
+        self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
     ) -> Iterator[Event]:
         """Run one turn (or resume an interrupted one), yielding events as they happen."""
-        thread = thread_id or uuid.uuid4().hex[:12]
-        if question is not None:
-            inputs: Any = {"messages": [HumanMessage(content=question)]}
-        else:
-            inputs = Command(resume=resume)
-        modes: Sequence[Any] = ["messages", "updates"]
+        thread = thread_id or new_thread_id()
+        turn = _Turn(self.context.guards, thread)
         stream = cast(
             Iterator[tuple[str, Any]],
-            self.graph.stream(inputs, self.config(thread), stream_mode=modes),
+            self.graph.stream(_inputs(question, resume), self.config(thread), stream_mode=MODES),
         )
-        tokens = GuardedTokens(self.context.guards, thread)
         for mode, chunk in stream:
-            if mode == "messages":
-                msg, meta = chunk
-                if meta.get("langgraph_node") == "planner" and isinstance(msg, AIMessageChunk):
-                    if isinstance(msg.content, str) and msg.content:
-                        if shown := tokens.feed(msg.content):
-                            yield Event("token", {"text": shown})
-                continue
-            for node, update in chunk.items():
-                if shown := tokens.flush():
-                    yield Event("token", {"text": shown})
-                for event in _update_events(node, update):
-                    yield _track(tokens, event)
+            yield from turn.events(mode, chunk)
+
+    async def astream(
+        self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
+    ) -> AsyncIterator[Event]:
+        """``stream`` for asyncio: nodes run in worker threads, token guards too when enabled."""
+        thread = thread_id or new_thread_id()
+        turn = _Turn(self.context.guards, thread)
+        inline = not self.context.guards.rails.get("output")  # nothing blocking to run
+        stream = cast(
+            AsyncIterator[tuple[str, Any]],
+            self.graph.astream(_inputs(question, resume), self.config(thread), stream_mode=MODES),
+        )
+        async for mode, chunk in stream:
+            if inline:
+                events = turn.events(mode, chunk)
+            else:
+                events = await asyncio.to_thread(turn.events, mode, chunk)
+            for event in events:
+                yield event
 
     def run(
-        self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
+        self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
     ) -> Answer:
         """Run one turn to its end (or to an interrupt) and return the answer."""
-        thread = thread_id or uuid.uuid4().hex[:12]
+        thread = thread_id or new_thread_id()
         events = list(self.stream(question, thread_id=thread, resume=resume))
         values = self.graph.get_state(self.config(thread)).values
-        pending = next((e.data for e in events if e.kind == "interrupt"), None)
-        return Answer(
-            text="" if pending else str(values.get("answer", "")),
-            thread_id=thread,
-            sources=list(values.get("sources") or []) if not pending else [],
-            verdicts=[e.data for e in events if e.kind == "guard"],
-            interrupt=pending,
-            events=events,
-        )
+        return _answer(thread, events, values)
+
+    async def arun(
+        self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
+    ) -> Answer:
+        """``run`` for asyncio."""
+        thread = thread_id or new_thread_id()
+        events = [e async for e in self.astream(question, thread_id=thread, resume=resume)]
+        values = (await self.graph.aget_state(self.config(thread))).values
+        return _answer(thread, events, values)
 
     def ask(self, question: str, *, thread_id: str | None = None) -> Answer:
         """Ask one question; the answer, its sources and what the guards did."""
@@ -168,6 +193,54 @@ class Agent:
     def resume(self, thread_id: str, value: Any) -> Answer:
         """Continue an interrupted turn with a human's decision."""
         return self.run(None, thread_id=thread_id, resume=value)
+
+
+def new_thread_id() -> str:
+    """A fresh conversation thread id."""
+    return uuid.uuid4().hex[:12]
+
+
+def _inputs(question: Question, resume: Any) -> Any:
+    if question is None:
+        return None if resume is CONTINUE else Command(resume=resume)
+    if isinstance(question, str):
+        return {"messages": [HumanMessage(content=question)]}
+    return {"messages": list(question)}
+
+
+def _answer(thread: str, events: list[Event], values: dict[str, Any]) -> Answer:
+    pending = next((e.data for e in events if e.kind == "interrupt"), None)
+    return Answer(
+        text="" if pending else str(values.get("answer", "")),
+        thread_id=thread,
+        sources=list(values.get("sources") or []) if not pending else [],
+        verdicts=[e.data for e in events if e.kind == "guard"],
+        interrupt=pending,
+        events=events,
+    )
+
+
+class _Turn:
+    """Turns LangGraph stream chunks into Events; token text passes the output rails first."""
+
+    def __init__(self, guards: GuardRunner, thread: str) -> None:
+        self.tokens = GuardedTokens(guards, thread)
+
+    def events(self, mode: str, chunk: Any) -> list[Event]:
+        """The events one ``(mode, chunk)`` of a ``messages`` + ``updates`` stream yields."""
+        out: list[Event] = []
+        if mode == "messages":
+            msg, meta = chunk
+            if meta.get("langgraph_node") == "planner" and isinstance(msg, AIMessageChunk):
+                if isinstance(msg.content, str) and msg.content:
+                    if shown := self.tokens.feed(msg.content):
+                        out.append(Event("token", {"text": shown}))
+            return out
+        for node, update in chunk.items():
+            if shown := self.tokens.flush():
+                out.append(Event("token", {"text": shown}))
+            out.extend(_track(self.tokens, event) for event in _update_events(node, update))
+        return out
 
 
 def _track(tokens: GuardedTokens, event: Event) -> Event:

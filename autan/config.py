@@ -136,6 +136,20 @@ class MemorySettings(BaseModel):
     compact_at: float = 0.75  # summarise older turns past this share of planner.context_tokens
 
 
+class ServerSettings(BaseModel):
+    """``autan serve``: where it listens and what each API key may do."""
+
+    host: str = "127.0.0.1"
+    port: int = 8700
+    require_keys: bool = False  # always true when host is not a loopback address
+    rate_per_min: float = 600.0  # requests per minute and key (a token bucket)
+    burst: int = 120
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 32_000_000
+    cors_origins: list[str] = Field(default_factory=list)  # empty: CORS off
+    automations: Path | None = None  # folder of YAML automations the server may start
+
+
 ToolEffectName = Literal["read_only", "local_write", "egress", "code"]
 TrustName = Literal["user", "trusted", "untrusted"]
 
@@ -197,6 +211,9 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     requires_approval: list[str] = Field(default_factory=list)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    server_url: str | None = None  # AUTAN_SERVER_URL: the CLI talks to this server
+    api_key: str | None = None  # AUTAN_API_KEY: the bearer key the CLI sends
 
     @classmethod
     def settings_customise_sources(

@@ -1,5 +1,9 @@
 """Durable LangGraph checkpointers: SQLite in the data dir by default, Postgres by URL.
 
+``open_checkpointer`` gives a sync saver (the CLI); ``open_async_checkpointer`` is an async
+context manager giving LangGraph's own async saver on the same database (the server), so
+``await graph.ainvoke(...)`` is durable too.
+
 SQLite runs in WAL mode with a busy timeout, and every write transaction holds an inter-process
 file lock (one writer at a time across threads *and* processes), so concurrent sessions on one
 file never see "database is locked" and never lose a write.
@@ -10,8 +14,8 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,17 +124,78 @@ def open_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
 
     URLs: ``postgresql://...`` / ``postgres://...``, ``sqlite:///path/to/file.sqlite``.
     """
+    kind, where = _checkpoint_target(settings)
+    return open_postgres(where) if kind == "postgres" else open_sqlite(Path(where))
+
+
+def _checkpoint_target(settings: Settings) -> tuple[str, str]:
+    """``("sqlite", path)`` or ``("postgres", url)`` for the configured checkpoint store."""
     url = settings.memory.checkpoint_url
     if not url:
-        return open_sqlite(sqlite_path(settings))
+        return "sqlite", str(sqlite_path(settings))
     if url.startswith(("postgresql://", "postgres://")):
-        return open_postgres(url)
+        return "postgres", url
     if url.startswith("sqlite:///"):
-        return open_sqlite(Path(url.removeprefix("sqlite:///")).expanduser())
+        return "sqlite", str(Path(url.removeprefix("sqlite:///")).expanduser())
     raise ConfigError(
         f"unsupported checkpoint URL {url.split('://')[0]}://...",
         hint="use postgresql://user@host/db or sqlite:///path/file.sqlite",
     )
+
+
+@asynccontextmanager
+async def open_async_sqlite(path: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """LangGraph's ``AsyncSqliteSaver`` on ``path`` in WAL mode with a busy timeout."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")
+        saver = AsyncSqliteSaver(conn)
+        await saver.setup()
+    except sqlite3.Error as exc:
+        raise BackendError(f"cannot open checkpoint database {path}: {exc}") from None
+    try:
+        yield saver
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def open_async_postgres(url: str) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """LangGraph's ``AsyncPostgresSaver`` on ``url`` with its tables set up."""
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    except ModuleNotFoundError:
+        raise missing_extra("postgres", "langgraph-checkpoint-postgres") from None
+    from psycopg.rows import dict_row
+
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            url, autocommit=True, prepare_threshold=0, row_factory=dict_row
+        )
+    except psycopg.Error as exc:
+        raise BackendError(f"cannot connect to the checkpoint database: {exc}") from None
+    try:
+        saver = AsyncPostgresSaver(conn)
+        await saver.setup()
+        yield saver
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """The configured checkpointer as an async saver (same database as ``open_checkpointer``)."""
+    kind, where = _checkpoint_target(settings)
+    opener = open_async_postgres(where) if kind == "postgres" else open_async_sqlite(Path(where))
+    async with opener as saver:
+        yield saver
 
 
 def close_checkpointer(saver: BaseCheckpointSaver[Any]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autan.errors import BackendError, ConfigError, NotFoundError, missing_extra
-from autan.memory import sparse
+from autan.memory import sparse, store_lock
 from autan.memory.vectorstore import (
     DENSE,
     RRF_K,
@@ -98,13 +98,19 @@ class EdgeStore:
                     f"no collection {name!r}",
                     hint="run 'autan ingest PATH' or 'autan collections list'",
                 )
+            directory = self._dir(name)
             try:
-                shard = qe.EdgeShard.load(str(self._dir(name) / "shard"))
+                shard = store_lock.load_waiting(
+                    lambda: qe.EdgeShard.load(str(directory / "shard")), directory, name
+                )
+            except BackendError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the engine raises plain errors
                 raise ConfigError(
                     f"vector store collection {name!r} is corrupt: {exc}",
                     hint=f"drop it with 'autan collections drop {name}' and ingest again",
                 ) from None
+            store_lock.mark(directory)
             self._shards[name] = shard
             return shard
 
@@ -137,6 +143,7 @@ class EdgeStore:
         meta = {"dim": dim, "model": model, "format": 1}
         (directory / META).write_text(json.dumps(meta), encoding="utf-8")
         self._meta[name] = meta
+        store_lock.mark(directory)
         self._shards[name] = shard
 
     def _dim(self, name: str) -> int:
@@ -277,7 +284,8 @@ class EdgeStore:
     def close(self) -> None:
         """Flush and release every open shard."""
         with self._lock:
-            for shard in self._shards.values():
+            for name, shard in self._shards.items():
                 shard.flush()
                 shard.close()
+                store_lock.release(self._dir(name))
             self._shards.clear()

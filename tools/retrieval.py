@@ -27,9 +27,12 @@ class DocFilters(BaseModel):
     before: str | None = Field(None, description="ISO date; documents modified before it")
 
 
-def make_search_docs(settings: Settings) -> BaseTool:
-    """The search_docs tool over the configured collection (opened on first call)."""
-    retriever = Retriever(settings)
+def make_search_docs(settings: Settings, retriever: Retriever | None = None) -> BaseTool:
+    """The search_docs tool over the configured collection (opened on first call).
+
+    A server passes its own ``retriever`` so every agent shares one store and one embedder.
+    """
+    retriever = retriever or Retriever(settings)
 
     def search_docs(query: str, k: int = 5, filters: DocFilters | None = None) -> ToolResult:
         """Search the user's ingested documents and return the most relevant passages.

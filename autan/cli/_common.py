@@ -28,6 +28,29 @@ def settings_for(model: str | None = None, **sections: Any) -> Settings:
     return settings
 
 
+def server_client(*local_only: str | None) -> Any:
+    """A client of ``AUTAN_SERVER_URL``, or of an ``autan serve`` running on this data dir.
+
+    ``local_only`` are options that choose a local agent: with a configured server they are an
+    error; with a discovered one the command simply runs locally.
+    """
+    from autan.server.client import ServerClient, discover
+
+    settings = settings_for()
+    url = settings.server_url
+    if not url:
+        found = discover(settings.data_dir)
+        if found is None or any(v is not None for v in local_only):
+            return None
+        return ServerClient(found, settings.api_key)
+    if any(v is not None for v in local_only):
+        raise UserInputError(
+            "--model and --tools choose a local agent, but AUTAN_SERVER_URL is set",
+            hint="drop the option (the server runs its own agent), or unset AUTAN_SERVER_URL",
+        )
+    return ServerClient(url, settings.api_key)
+
+
 def emit_json(obj: Any) -> None:
     """Print exactly one JSON object on stdout."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")

@@ -26,6 +26,7 @@ GROUPS = (
     "workflows",
     "sessions",
     "memory",
+    "serve",
     "mcp",
     "evals",
 )

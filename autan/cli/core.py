@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from autan import __version__
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 ModelOpt = Annotated[
@@ -28,18 +28,8 @@ SessionOpt = Annotated[
 ]
 
 
-def _recall(settings: Any) -> Any:
-    if not settings.memory.auto_recall:
-        return None
-    try:
-        from autan.tools.memory_tools import auto_recall
-    except ModuleNotFoundError:
-        return None
-    return auto_recall(settings)
-
-
 def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
-    from autan.api import Agent
+    from autan.api import Agent, default_recall
 
     settings = settings_for(model)
     names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
@@ -48,7 +38,9 @@ def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
         from autan.memory.checkpoints import open_checkpointer
 
         saver = open_checkpointer(settings)
-    return Agent(settings=settings, tools=names, checkpointer=saver, recall=_recall(settings))
+    return Agent(
+        settings=settings, tools=names, checkpointer=saver, recall=default_recall(settings)
+    )
 
 
 def _thread(session: str | None, thread: str | None) -> str:
@@ -90,6 +82,11 @@ def ask(
     """Ask one question; the agent plans, calls tools and answers with its sources."""
     if not question.strip():
         raise UserInputError("the question is empty", hint='autan ask "your question"')
+    if session is None and (client := server_client(model, tools)) is not None:
+        from autan.cli import remote
+
+        remote.ask(client, question, thread, json_out)
+        return
     thread_id = _thread(session, thread)
     agent = _agent(model, tools, durable=session is not None)
     if json_out:

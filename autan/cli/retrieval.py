@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Index documents incrementally: unchanged files are never embedded again."""
+    if _ingest_remote(paths, collection, list(tag or ()), json_out):
+        return
     from autan.memory.embeddings import load_embedder
     from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
     from autan.memory.ingest.pipeline import Ingestor
@@ -67,6 +69,19 @@ def ingest(
     _show_report(report.to_dict(), json_out)
     if report.interrupted:
         raise typer.Exit(130)
+
+
+def _ingest_remote(
+    paths: list[Path], collection: str | None, tags: list[str], json_out: bool
+) -> bool:
+    """Ingest through a server if one is configured or running; False if there is none."""
+    client = server_client()
+    if client is None:
+        return False
+    from autan.cli import remote
+
+    _show_report(remote.ingest(client, paths, collection, tags, client.keyed), json_out)
+    return True
 
 
 def _show_report(r: dict[str, Any], json_out: bool) -> None:
@@ -118,11 +133,17 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Hybrid search with numbered, cited passages."""
+    if not query.strip():
+        raise UserInputError("the query is empty", hint="give a question or some keywords")
+    if (client := server_client()) is not None:
+        body = {"query": query, "collection": collection, "k": k, "mode": mode,
+                "filters": _filters(filter_ or [])}  # fmt: skip
+        found = client.post("/v1/search", body)
+        _show_search(found, json_out)
+        return
     from autan.memory.evaluation import MODES
     from autan.memory.retriever import Retriever, citation, make_filter
 
-    if not query.strip():
-        raise UserInputError("the query is empty", hint="give a question or some keywords")
     if mode not in MODES:
         raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
     retriever = Retriever(_settings(collection))
@@ -131,11 +152,15 @@ def search(
     finally:
         retriever.close()
     cites = [citation(h, i) for i, h in enumerate(hits, 1)]
+    _show_search({"ok": True, "query": query, "collection": retriever.collection,
+                  "citations": cites, "error": None}, json_out)  # fmt: skip
+
+
+def _show_search(found: dict[str, Any], json_out: bool) -> None:
     if json_out:
-        emit_json({"ok": True, "query": query, "collection": retriever.collection,
-                   "citations": cites, "error": None})  # fmt: skip
+        emit_json(found)
         return
-    _show_hits(cites)
+    _show_hits(found["citations"])
 
 
 def _show_hits(cites: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 runs_app = typer.Typer(help="Inspect automation runs.", no_args_is_help=True)
@@ -87,6 +87,11 @@ def run(
     if resume is not None and var:
         raise UserInputError("--var sets a new run's variables; a resumed run keeps its own")
     values = parse_vars(var or [])
+    if (client := server_client(model)) is not None:
+        from autan.cli import remote
+
+        remote.show_run(remote.run(client, flow, values, resume, decision), json_out, flow)
+        return
     wf = Workflow.load(flow, settings=settings_for(), model=model)
     try:
         result = wf.resume(resume, decision) if resume else wf.start(values)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from autan import Agent, ScriptedChatModel
 from autan.config import load_settings
@@ -16,6 +17,7 @@ from autan.errors import ConfigError
 from autan.memory.checkpoints import (
     close_checkpointer,
     list_threads,
+    open_async_checkpointer,
     open_checkpointer,
     open_sqlite,
 )
@@ -129,3 +131,45 @@ def test_postgres_checkpointer_keeps_a_conversation(postgres_url: str, tmp_path:
     assert [m.content for m in values["messages"] if m.type == "human"] == ["first", "second"]
     assert "session:pg" in dict(list_threads(saver, "session:"))
     close_checkpointer(saver)
+
+
+async def test_async_sqlite_saver_runs_ainvoke_and_survives_a_reopen(settings: Any) -> None:
+    model = ScriptedChatModel.from_turns(
+        [
+            {"tool_calls": [{"name": "calculator", "args": {"expression": "2 + 3"}}]},
+            {"text": "it is {{ results.calculator.value }}"},
+        ]
+    )
+    async with open_async_checkpointer(settings) as saver:
+        agent = Agent(model, settings=settings, tools=["calculator"], checkpointer=saver)
+        out = await agent.graph.ainvoke(
+            {"messages": [HumanMessage("add them")]}, agent.config("async:1")
+        )
+        assert out["answer"] == "it is 5"
+    sync = open_checkpointer(settings)  # the same file, read by the sync saver
+    try:
+        state = sync.get_tuple({"configurable": {"thread_id": "async:1"}})
+        assert state is not None
+        assert [m.type for m in state.checkpoint["channel_values"]["messages"]][:1] == ["human"]
+    finally:
+        close_checkpointer(sync)
+    async with open_async_checkpointer(settings) as saver:
+        agent = Agent(model, settings=settings, tools=["calculator"], checkpointer=saver)
+        answer = await agent.arun("again", thread_id="async:1")
+        snap = await agent.graph.aget_state(agent.config("async:1"))
+    humans = [m.content for m in snap.values["messages"] if m.type == "human"]
+    assert answer.text == "it is 5" and humans == ["add them", "again"]
+
+
+async def test_async_postgres_saver_keeps_a_conversation(postgres_url: str, tmp_path: Path) -> None:
+    settings = load_settings(memory={"checkpoint_url": postgres_url}, workspace=tmp_path)
+    model = ScriptedChatModel.from_turns([{"text": "noted"}])
+    for question in ("first", "second"):
+        async with open_async_checkpointer(settings) as saver:
+            agent = Agent(model, settings=settings, tools=[], checkpointer=saver)
+            await agent.arun(question, thread_id="session:apg")
+            snap = await agent.graph.aget_state(agent.config("session:apg"))
+    assert [m.content for m in snap.values["messages"] if m.type == "human"] == [
+        "first",
+        "second",
+    ]
