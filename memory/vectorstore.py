@@ -264,7 +264,7 @@ def open_store(settings: Settings, path: Path | None = None) -> VectorStore:
         return QdrantStore(path=location)
     from autan.memory.store_edge import EdgeStore
 
-    return EdgeStore(path or settings.data_dir / "vectors")
+    return EdgeStore(path or settings.data_dir / "vectors", lock_timeout_s=retrieval.lock_timeout_s)
 
 
 __all__ = [

@@ -31,7 +31,7 @@ def _settings(collection: str | None) -> Settings:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders to index")],
+    paths: Annotated[list[str], typer.Argument(help="files or folders to index")],
     collection: CollectionOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="tag every chunk (repeat)")] = None,
     exclude: Annotated[
@@ -41,7 +41,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Index documents incrementally: unchanged files are never embedded again."""
-    from autan.memory.embeddings import load_embedder
+    from autan.memory.embeddings import embedder_for, model_cache
     from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
     from autan.memory.ingest.pipeline import Ingestor
     from autan.memory.ingest.progress import Reporter, RichReporter, Silent
@@ -50,18 +50,20 @@ def ingest(
     settings = _settings(collection)
     cfg = settings.retrieval
     check_name(cfg.collection)
-    resolve_roots(paths)  # bad paths fail before the store or the model is touched
-    embedder = load_embedder(cfg.embedder)
+    roots = resolve_roots(paths)  # bad paths fail before the store or the model is touched
     reporter: Reporter = Silent() if json_out or quiet else RichReporter()
     options: dict[str, Any] = {"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap,
                "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()),
                "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
+        exists = cfg.collection in store.collections()
+        recorded = store.info(cfg.collection).model if exists else None
+        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings))
         ingestor = Ingestor(
             store, embedder, collection=cfg.collection, reporter=reporter, **options
         )
-        report = ingestor.run(paths)
+        report = ingestor.run(roots)
     finally:
         store.close()
     _show_report(report.to_dict(), json_out)
