@@ -67,7 +67,7 @@ class LongTermMemory:
         """The configured store and embedder, for ``user`` (default: ``memory.user``)."""
         store = open_store(settings)
         name = collection_for(user or settings.memory.user)
-        recorded = store.info(name).model if name in store.collections() else None
+        recorded = store.embedder_of(name)
         spec = settings.memory.embedder or settings.retrieval.embedder
         return cls(
             store,

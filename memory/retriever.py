@@ -92,9 +92,7 @@ class Retriever:
         store = self.store
         with self._lock:
             if self._embedder is None:
-                recorded = None
-                if self.collection in store.collections():
-                    recorded = store.info(self.collection).model
+                recorded = store.embedder_of(self.collection)
                 spec = self.settings.retrieval.embedder
                 self._embedder = embedder_for(spec, recorded, model_cache(self.settings))
             return self._embedder

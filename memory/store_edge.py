@@ -317,6 +317,11 @@ class EdgeStore:
             meta = self._read_meta(collection) or {}
         return CollectionInfo(collection, int(meta["dim"]), meta.get("model"), count)
 
+    def embedder_of(self, collection: str) -> str | None:
+        """The embedder identity a collection records, read without opening it."""
+        meta = self._read_meta(collection)
+        return None if meta is None else meta.get("model")
+
     def collections(self) -> list[str]:
         """Collection names (directories holding collection metadata)."""
         if not self.root.is_dir():

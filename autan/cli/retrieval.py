@@ -57,8 +57,7 @@ def ingest(
                "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
-        exists = cfg.collection in store.collections()
-        recorded = store.info(cfg.collection).model if exists else None
+        recorded = store.embedder_of(cfg.collection)
         embedder = embedder_for(cfg.embedder, recorded, model_cache(settings))
         ingestor = Ingestor(
             store, embedder, collection=cfg.collection, reporter=reporter, **options
