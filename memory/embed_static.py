@@ -41,7 +41,10 @@ class StaticEmbedder:
         vectors = np.asarray(out, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors[norms[:, 0] == 0, 0] = 1.0  # an empty text gets a valid unit vector
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = vectors / np.maximum(
+            np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12
+        )
+        return unit
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for documents, in input order."""

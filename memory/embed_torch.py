@@ -53,7 +53,7 @@ class TransformersEmbedder:
                 hint="give a local model directory, or a Hugging Face id already in your cache",
             ) from None
         if int8:
-            self._model = torch.ao.quantization.quantize_dynamic(
+            self._model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                 self._model, {torch.nn.Linear}, dtype=torch.qint8
             )
         self.name, self.runtime = name, "torch-int8" if int8 else "torch"

@@ -183,7 +183,8 @@ class EdgeStore:
                     self._create(name, dim, model)
                     return
                 self._let_go(name)
-            check_compatible(name, int(meta["dim"]), meta.get("model"), dim, model)
+            if meta is not None:
+                check_compatible(name, int(meta["dim"]), meta.get("model"), dim, model)
             self._shard(name)
 
     def _create(self, name: str, dim: int, model: str | None) -> None:
@@ -232,7 +233,7 @@ class EdgeStore:
                 batch.append(qe.Point(point_uuid(p.id), vectors, stored_payload(p)))
             with self._use(collection) as shard:
                 _apply(shard, qe.UpdateOperation.upsert_points(batch))
-                _flush(shard)
+                _apply(shard)
 
     def search(
         self,
@@ -307,7 +308,7 @@ class EdgeStore:
                 uuids: list[Any] = [point_uuid(i) for i in ids]
                 removed += len(shard.retrieve(uuids, with_payload=False, with_vector=False))
                 _apply(shard, qe.UpdateOperation.delete_points(uuids))
-            _flush(shard)
+            _apply(shard)
         return removed
 
     def info(self, collection: str) -> CollectionInfo:
@@ -387,15 +388,9 @@ def close_shard(directory: Path, shard: Any) -> None:
     write_manifest(directory, directory / "shard", clean=True)
 
 
-def _apply(shard: Any, op: Any) -> None:
+def _apply(shard: Any, op: Any = None) -> None:
+    """Run one update (or, without one, a flush), mapping the engine's errors."""
     try:
-        shard.update(op)
+        shard.update(op) if op is not None else shard.flush()
     except Exception as exc:  # noqa: BLE001 - map the engine's errors at the boundary
         raise BackendError(f"embedded vector store failed: {exc}") from None
-
-
-def _flush(shard: Any) -> None:
-    try:
-        shard.flush()
-    except Exception as exc:  # noqa: BLE001
-        raise BackendError(f"embedded vector store could not flush: {exc}") from None
