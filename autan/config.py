@@ -113,6 +113,8 @@ class RetrievalSettings(BaseModel):
     chunk_tokens: int = 160
     chunk_overlap: int = 24
     embed_batch: int = 32
+    model_cache: Path | None = None  # exported/quantised embedders; None: data_dir/models
+    lock_timeout_s: float = 60.0  # how long to wait for another process using a collection
 
 
 class GuardSettings(BaseModel):

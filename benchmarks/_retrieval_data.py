@@ -63,3 +63,40 @@ def query_texts(n: int, seed: int = 3) -> list[str]:
     texts = [r["query"] for r in rows]
     random.Random(seed).shuffle(texts)
     return [texts[i % len(texts)] for i in range(n)]
+
+
+ALL_CHUNKS = BENCH_DIR / "pydocs_all_chunks.jsonl"
+
+
+def corpus_chunks() -> list[dict[str, Any]]:
+    """Every chunk of the Python docs (id, text, index_text, payload) as the pipeline makes it."""
+    if not ALL_CHUNKS.exists():
+        from autan.config import load_settings
+        from autan.memory.ingest.documents import Skip
+        from autan.memory.ingest.files import fingerprint, walk
+        from autan.memory.ingest.pipeline import prepare_file
+
+        cfg = load_settings().retrieval
+        sizes = (cfg.chunk_tokens, cfg.chunk_overlap)
+        lines = []
+        for cand in walk([python_docs()]):
+            data = cand.path.read_bytes()
+            try:
+                job = prepare_file(cand, data, fingerprint(data, *sizes), (), sizes)
+            except Skip:
+                continue
+            lines += [
+                json.dumps(
+                    {"id": p.id, "text": p.text, "index_text": p.index_text, "payload": p.payload}
+                )  # fmt: skip
+                for p in job.points
+            ]
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        ALL_CHUNKS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [json.loads(line) for line in ALL_CHUNKS.read_text(encoding="utf-8").splitlines()]
+
+
+def gold_sources() -> set[str]:
+    """The doc pages (relative paths) the dev-set questions name as gold."""
+    rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line]
+    return {g["source"] for r in rows for g in r["gold"]}

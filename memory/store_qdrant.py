@@ -245,6 +245,10 @@ class QdrantStore:
         dim, model = self._described(collection)
         return CollectionInfo(collection, dim, model, self.count(collection))
 
+    def embedder_of(self, collection: str) -> str | None:
+        """The embedder identity a collection records; None if it does not exist."""
+        return self._described(collection)[1] if self._exists(collection) else None
+
     def collections(self) -> list[str]:
         """Collection names."""
         response = self._call("list", self.client.get_collections)

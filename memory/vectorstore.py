@@ -125,6 +125,10 @@ class VectorStore(Protocol):
         """Dimension, embedding model and size of one collection."""
         ...
 
+    def embedder_of(self, collection: str) -> str | None:
+        """The embedder identity a collection records; None if it does not exist (cheap)."""
+        ...
+
     def collections(self) -> list[str]:
         """Collection names."""
         ...
@@ -158,9 +162,14 @@ def check_compatible(
             hint="use the embedder the collection was built with, or a new --collection",
         )
     if model and have_model and model != have_model:
+        from autan.memory.embeddings import spec_for
+
+        spec = spec_for(have_model) or have_model
         raise ConfigError(
-            f"collection {name!r} was built with embedder {have_model!r}, not {model!r}",
-            hint="use the same embedder, or ingest into a new --collection",
+            f"collection {name!r} was built with embedder {have_model!r}, not {model!r} "
+            "(another model, runtime or precision makes other vectors; they are never mixed)",
+            hint=f"set retrieval.embedder = {spec!r} (AUTAN_RETRIEVAL__EMBEDDER), "
+            "or ingest into a new --collection",
         )
 
 
@@ -264,7 +273,7 @@ def open_store(settings: Settings, path: Path | None = None) -> VectorStore:
         return QdrantStore(path=location)
     from autan.memory.store_edge import EdgeStore
 
-    return EdgeStore(path or settings.data_dir / "vectors")
+    return EdgeStore(path or settings.data_dir / "vectors", lock_timeout_s=retrieval.lock_timeout_s)
 
 
 __all__ = [

@@ -14,9 +14,15 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of exported embedders for the whole run (an export takes seconds)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, model_cache: Path
 ) -> Iterator[None]:
     """Each test gets its own data dir and no AUTAN_* settings from the developer's shell."""
     for key in list(os.environ):
@@ -25,6 +31,7 @@ def _isolated_env(
     home = tmp_path_factory.mktemp("autan-data")
     monkeypatch.setenv("AUTAN_DATA_DIR", str(home))
     monkeypatch.setenv("AUTAN_CONFIG", str(home / "autan.toml"))
+    monkeypatch.setenv("AUTAN_RETRIEVAL__MODEL_CACHE", str(model_cache))
     yield
 
 

@@ -31,7 +31,7 @@ def _settings(collection: str | None) -> Settings:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="files or folders to index")],
+    paths: Annotated[list[str], typer.Argument(help="files or folders to index")],
     collection: CollectionOpt = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="tag every chunk (repeat)")] = None,
     exclude: Annotated[
@@ -43,7 +43,7 @@ def ingest(
     """Index documents incrementally: unchanged files are never embedded again."""
     if _ingest_remote(paths, collection, list(tag or ()), json_out):
         return
-    from autan.memory.embeddings import load_embedder
+    from autan.memory.embeddings import embedder_for, model_cache
     from autan.memory.ingest.files import DEFAULT_EXCLUDES, resolve_roots
     from autan.memory.ingest.pipeline import Ingestor
     from autan.memory.ingest.progress import Reporter, RichReporter, Silent
@@ -52,18 +52,19 @@ def ingest(
     settings = _settings(collection)
     cfg = settings.retrieval
     check_name(cfg.collection)
-    resolve_roots(paths)  # bad paths fail before the store or the model is touched
-    embedder = load_embedder(cfg.embedder)
+    roots = resolve_roots(paths)  # bad paths fail before the store or the model is touched
     reporter: Reporter = Silent() if json_out or quiet else RichReporter()
     options: dict[str, Any] = {"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap,
                "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()),
                "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
+        recorded = store.embedder_of(cfg.collection)
+        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings))
         ingestor = Ingestor(
             store, embedder, collection=cfg.collection, reporter=reporter, **options
         )
-        report = ingestor.run(paths)
+        report = ingestor.run(roots)
     finally:
         store.close()
     _show_report(report.to_dict(), json_out)

@@ -135,7 +135,7 @@ class Ingestor:
         self.excludes, self.tags = tuple(excludes), tuple(tags)
         self.reporter = reporter or Silent()
 
-    def run(self, paths: Sequence[Path]) -> IngestReport:
+    def run(self, paths: Sequence[Path | str]) -> IngestReport:
         """Index what changed under ``paths``; the store is untouched if the input is bad."""
         started = time.perf_counter()
         roots = resolve_roots(paths)
@@ -160,6 +160,9 @@ class Ingestor:
         present: set[str] = set()
         for cand in walk(roots, self.excludes):
             report.files_seen += 1
+            if cand.skip is not None:
+                report.skipped.append({"path": cand.source, "reason": cand.skip})
+                continue
             present.add(cand.source)
             stored = state.get(cand.source)
             try:

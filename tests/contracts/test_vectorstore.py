@@ -93,6 +93,8 @@ def test_count_and_info(store: VectorStore, name: str) -> None:
     info = store.info(name)
     assert (info.dim, info.model, info.count) == (64, EMB.name, 5)
     assert name in store.collections()
+    assert store.embedder_of(name) == EMB.name
+    assert store.embedder_of(name + "x") is None
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])

@@ -1,0 +1,97 @@
+"""Embedder runtimes: ONNX matches torch, identities keep vector spaces apart, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autan.cli.app import main
+from autan.errors import ConfigError
+from autan.memory.embed_onnx import buckets
+from autan.memory.embeddings import embedder_for, load_embedder, parse_spec, spec_for
+
+from .corpus import write_corpus
+
+TEXTS = [
+    "how do I read a file line by line",
+    "Sorting HOWTO: both list.sort() and sorted() take a key function. " * 6,
+    "",
+    "x",
+]
+
+
+def test_specs_and_identities() -> None:
+    assert parse_spec("minilm") == ("minilm", None)
+    assert parse_spec("minilm@fast") == ("minilm", "model2vec")
+    assert parse_spec("/models/e5@int8") == ("/models/e5", "onnx-int8")
+    with pytest.raises(ConfigError, match="unknown embedding runtime"):
+        parse_spec("minilm@tpu")
+    assert spec_for("all-MiniLM-L6-v2") == "minilm"
+    assert spec_for("all-MiniLM-L6-v2@onnx-int8") == "minilm@onnx-int8"
+    assert spec_for("hashing-256") is None
+    with pytest.raises(ConfigError, match="local model folder"):
+        load_embedder("/no/such/model@onnx")
+
+
+def test_length_buckets_cover_every_text_once_within_limits() -> None:
+    lengths = [5, 300, 7, 2, 120, 121, 9, 256, 1, 64] * 7
+    seen: list[int] = []
+    for batch in buckets(lengths, batch_size=8, max_tokens=600):
+        assert len(batch) <= 8
+        assert max(lengths[i] for i in batch) * len(batch) <= max(600, max(lengths))
+        seen += batch
+    assert sorted(seen) == list(range(len(lengths)))
+
+
+@pytest.mark.slow
+def test_onnx_fp32_matches_torch_and_int8_is_close(model_cache: Path) -> None:
+    torch_e = load_embedder("minilm@torch", model_cache)
+    onnx_e = load_embedder("minilm@onnx", model_cache)
+    int8_e = load_embedder("minilm@onnx-int8", model_cache)
+    ref = np.asarray(torch_e.embed(TEXTS))
+    fp32, int8 = np.asarray(onnx_e.embed(TEXTS)), np.asarray(int8_e.embed(TEXTS))
+    assert np.min(np.sum(ref * fp32, axis=1)) > 0.9999
+    assert 0.95 < np.min(np.sum(ref * int8, axis=1)) < 0.99999
+    assert onnx_e.name == torch_e.name == "all-MiniLM-L6-v2"  # same vectors, one identity
+    assert int8_e.name == "all-MiniLM-L6-v2@onnx-int8"
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_onnx_runtime_loads_without_torch(model_cache: Path) -> None:
+    load_embedder("minilm@onnx", model_cache)  # exported (with torch) once, here
+    probe = (
+        "import sys; from pathlib import Path\n"
+        "from autan.memory.embeddings import load_embedder\n"
+        "e = load_embedder('minilm', Path(sys.argv[1])); v = e.embed_query('hello')\n"
+        "print(len(v), 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(model_cache)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["384", "False", "False"]
+
+
+@pytest.mark.slow
+def test_a_collection_keeps_its_runtime(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx-int8")
+    assert main(["ingest", str(docs), "--json"]) == 0
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx")
+    capsys.readouterr()
+    assert main(["search", "read a file"]) == 2
+    err = capsys.readouterr().err
+    assert "all-MiniLM-L6-v2@onnx-int8" in err and "minilm@onnx-int8" in err
+    assert err.count("\n") == 1
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm")  # plain minilm follows it
+    assert main(["search", "read a file line by line", "--json"]) == 0
+    cites = json.loads(capsys.readouterr().out)["citations"]
+    assert cites[0]["source"].endswith("guide/files.md")
+    assert embedder_for("minilm", "all-MiniLM-L6-v2@onnx-int8").name.endswith("@onnx-int8")
