@@ -150,7 +150,10 @@ class _FakeBase(ToolBindingChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         message = self._reply(messages, stop, kwargs)
-        for piece in re.findall(r"\S+\s*|\s+", str(message.content)):
+        pieces = re.findall(r"\S+\s*|\s+", str(message.content))
+        if not pieces and not message.tool_calls:
+            pieces = [""]  # an empty reply is still one generation, never an empty stream
+        for piece in pieces:
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
