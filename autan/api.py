@@ -123,6 +123,7 @@ class Agent:
         if question is not None:
             inputs: Any = {"messages": [HumanMessage(content=question)]}
         else:
+            self._check_resume(thread, resume)
             inputs = Command(resume=resume)
         modes: Sequence[Any] = ["messages", "updates"]
         stream = cast(
@@ -143,6 +144,15 @@ class Agent:
                     yield Event("token", {"text": shown})
                 for event in _update_events(node, update):
                     yield _track(tokens, event)
+
+    def _check_resume(self, thread: str, resume: Any) -> None:
+        """Refuse a resume value the pending approval cannot read, before the graph stores it."""
+        from autan.graphs.nodes.approve import resume_decisions
+
+        for pending in self.graph.get_state(self.config(thread)).interrupts:
+            value = pending.value if isinstance(pending.value, dict) else {}
+            if value.get("type") == "approval" and value.get("calls"):
+                resume_decisions(resume, [str(c["id"]) for c in value["calls"]])
 
     def run(
         self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
