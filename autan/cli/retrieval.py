@@ -5,13 +5,12 @@ Heavy modules (torch, transformers, qdrant) are imported inside the commands onl
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import YesOpt, confirm, emit_json, settings_for
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -172,7 +171,7 @@ def list_collections(json_out: JsonOpt = False) -> None:
 @collections_app.command("drop")
 def drop_collection(
     name: Annotated[str, typer.Argument(help="collection to delete")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Delete a collection and everything in it."""
     from autan.memory.vectorstore import check_name, open_store
@@ -181,8 +180,7 @@ def drop_collection(
     store = open_store(settings_for())
     try:
         size = store.info(name).count
-        if not yes and sys.stdin.isatty():
-            typer.confirm(f"drop collection {name!r} with {size} chunks?", abort=True)
+        confirm(f"drop collection {name!r} with {size} chunks", yes)
         store.drop(name)
     finally:
         store.close()

@@ -86,6 +86,9 @@ def test_collections_list_and_drop(capsys: pytest.CaptureFixture[str], corpus: P
     code, out, _ = run(capsys, "collections", "list", "--json")
     (info,) = json.loads(out)["collections"]
     assert info["name"] == "docs" and info["dim"] == 256 and info["count"] > 7
+    code, _, err = run(capsys, "collections", "drop", "docs")  # no terminal to ask at
+    assert code == 2 and "add --yes" in err
+    assert json.loads(run(capsys, "collections", "list", "--json")[1])["collections"]
     assert run(capsys, "collections", "drop", "docs", "--yes")[0] == 0
     assert json.loads(run(capsys, "collections", "list", "--json")[1]) == {"collections": []}
     code, _, err = run(capsys, "collections", "drop", "docs", "--yes")
