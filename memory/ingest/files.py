@@ -55,6 +55,12 @@ def resolve_roots(paths: Sequence[Path]) -> list[Path]:
     for p in paths:
         if not p.exists():
             raise UserInputError(f"no such file or directory: {p}", hint="check the path")
+        if p.is_file() and p.suffix.lower() not in LOADERS:
+            kinds = " ".join(sorted(LOADERS))
+            raise UserInputError(
+                f"cannot ingest {p}: unsupported file type {p.suffix or '(none)'}",
+                hint=f"give files of these types, or a folder: {kinds}",
+            )
         roots.append(p.resolve())
     return roots
 
