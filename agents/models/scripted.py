@@ -84,7 +84,13 @@ class Script(BaseModel):
         path = Path(name).expanduser()
         if not path.is_file():
             raise UserInputError(f"script file not found: {path}", hint="pass scripted:<file>")
-        return cls.parse(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UserInputError(
+                f"script file {path} is not UTF-8 text", hint="pass a YAML or JSON script"
+            ) from None
+        return cls.parse(text, str(path))
 
     @classmethod
     def parse(cls, text: str, origin: str = "<script>") -> Script:

@@ -20,7 +20,11 @@ def settings_for(model: str | None = None, **sections: Any) -> Settings:
     from autan.config import load_settings
 
     settings = load_settings()
-    if model:
+    if model is not None:
+        if not model.strip():
+            raise UserInputError(
+                "--model is empty", hint="pass scripted:builtin, local:<path> or openai:<url>#<m>"
+            )
         settings = settings.model_copy(
             update={"model": settings.model.model_copy(update={"spec": model})}
         )

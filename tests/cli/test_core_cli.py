@@ -141,3 +141,22 @@ def test_console_script_end_to_end() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("error: unknown tool 'nope'")
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        ("local:{tmp}/empty", "is not a model folder: it has no config.json"),
+        ("scripted:{tmp}/binary.yaml", "is not UTF-8 text"),
+        ("", "--model is empty"),
+        ("  ", "--model is empty"),
+    ],
+)
+def test_a_bad_model_is_bad_input_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: str, expected: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\xff\xfe\xd3binary")
+    code, out, err = run(capsys, "ask", "--model", model.format(tmp=tmp_path), "hi")
+    assert code == 2 and out == ""
+    assert expected in one_error_line(err)
