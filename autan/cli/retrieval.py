@@ -26,7 +26,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 
 def _settings(collection: str | None) -> Settings:
-    return settings_for(retrieval={"collection": collection}) if collection else settings_for()
+    if collection is None:
+        return settings_for()
+    from autan.memory.vectorstore import check_name
+
+    return settings_for(retrieval={"collection": check_name(collection)})
 
 
 def ingest(
@@ -91,11 +95,12 @@ def _filters(pairs: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        key = aliases.get(key.strip(), key.strip())
+        hint = "use key=value with source, path, tag, after or before"
         if not sep or not value:
-            raise UserInputError(
-                f"bad --filter {pair!r}", hint="use key=value with source, path, tag, after, before"
-            )
+            raise UserInputError(f"bad --filter {pair!r}", hint=hint)
+        if key.strip() not in (*aliases, *aliases.values(), "source", "after", "before"):
+            raise UserInputError(f"unknown --filter key {key.strip()!r}", hint=hint)
+        key = aliases.get(key.strip(), key.strip())
         if key == "path_prefix":
             value = Path(value).expanduser().resolve().as_posix()
         if key == "tags":

@@ -111,11 +111,16 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
         ("search", "x", "-c", "missing"),
         ("search", "x", "--filter", "colour=red"),
         ("ingest", str(corpus), "-c", "../escape"),
+        ("ingest", str(corpus), "-c", ""),
+        ("search", "x", "-c", ""),
     ]
     for args in cases:
         code, _, err = run(capsys, *args)
         assert code == 2, args
         assert err.startswith("error:") and err.count("\n") == 1, (args, err)
+    code, _, err = run(capsys, "search", "x", "--filter", "bogus=1")
+    assert "unknown --filter key 'bogus'" in err and "path_prefix" not in err
+    assert "source, path, tag, after or before" in err
     monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "hashing:64")
     code, _, err = run(capsys, "ingest", str(corpus))
     assert code == 2 and "256-d" in err
