@@ -58,7 +58,10 @@ def _usage_message(exc: Exception) -> str | None:
     where = "autan"
     if ctx is not None:
         where = f"autan {ctx.command_path.partition(' ')[2]}".strip()
-    return f"{exc.format_message()} (see '{where} --help')"  # type: ignore[attr-defined]
+    message = exc.format_message().strip()  # type: ignore[attr-defined]
+    if not message:  # no_args_is_help: the help is already printed
+        message = "give a command" if where == "autan" else f"give a command of '{where}'"
+    return f"{message} (see '{where} --help')"
 
 
 def _show_warning(

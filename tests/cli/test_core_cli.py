@@ -54,6 +54,8 @@ def test_tool_failure_is_json_and_exit_code_says_who_must_act(
         (["ask", "  "], "the question is empty"),
         (["frobnicate"], "No such command"),
         (["tool", "run"], "Missing argument"),
+        ([], "error: give a command (see 'autan --help')"),
+        (["runs"], "error: give a command of 'autan runs' (see 'autan runs --help')"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
