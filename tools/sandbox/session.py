@@ -54,6 +54,8 @@ def _popen(argv: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
         )
 
     return _spawner().submit(start).result()
+
+
 MAX_REPLY_BYTES = 256 << 20
 
 
