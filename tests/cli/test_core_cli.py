@@ -162,3 +162,12 @@ def test_a_bad_model_is_bad_input_in_one_line(
     code, out, err = run(capsys, "ask", "--model", model.format(tmp=tmp_path), "hi")
     assert code == 2 and out == ""
     assert expected in one_error_line(err)
+
+
+def test_fetch_of_a_site_that_cannot_be_reached_is_a_runtime_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "fetch", "https://no-such-host.invalid/page")
+    assert code == 1 and out == ""
+    line = one_error_line(err)
+    assert "cannot reach https://no-such-host.invalid" in line and "robots" not in line
