@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
@@ -199,7 +200,13 @@ class ScriptedChatModel(_FakeBase):
         history = tool_results_by_name(messages)
         latest = {name: values[-1] for name, values in history.items()}
         context = {"results": latest, "history": history, "question": question}
-        text = _JINJA.from_string(turn.text).render(context) if turn.text else ""
+        try:
+            text = _JINJA.from_string(turn.text).render(context) if turn.text else ""
+        except TemplateError as exc:
+            raise UserInputError(
+                f"scripted model: turn {played + 1} of the script failed to render: {exc}",
+                hint="fix the script's template (results.NAME holds each tool's latest result)",
+            ) from None
         calls = [
             {"name": c.name, "args": c.args, "id": new_tool_call_id(), "type": "tool_call"}
             for c in turn.tool_calls
