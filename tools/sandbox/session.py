@@ -86,7 +86,8 @@ class Session:
                 return
             tar = pack(self.workspace, self.settings.workspace_max_mb) if self.workspace else None
             cfg = {"limits": self.limits.rlimits()}
-            self._spawn = spawn = self._spawn_fn(self.settings, cfg, tar)
+            where = self.settings.model_copy(update={"workspace": self.workspace})
+            self._spawn = spawn = self._spawn_fn(where, cfg, tar)
             try:
                 self._proc = _popen(spawn.argv, spawn.options)
             finally:
