@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -176,8 +177,54 @@ class Agent:
         return self.run(question, thread_id=thread_id)
 
     def resume(self, thread_id: str, value: Any) -> Answer:
-        """Continue an interrupted turn with a human's decision."""
+        """Continue an interrupted turn with a human's decision.
+
+        ``value``: ``"approve"``, ``"deny"``, ``{"decision": "approve"}`` (every pending call) or
+        ``{call_id: {"decision": "approve" | "deny" | "edit", "args": {...}}}``; a value that is
+        none of these raises ``UserInputError`` and the turn keeps waiting.
+        """
         return self.run(None, thread_id=thread_id, resume=value)
+
+    async def astream(
+        self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
+    ) -> AsyncIterator[Event]:
+        """``stream`` for asyncio: the turn runs in a worker thread, events arrive as they happen.
+
+        The event loop stays free while tools and the model work. Leaving the loop early does not
+        stop the turn; it finishes in its thread (its checkpoint stays consistent).
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
+
+        def pump() -> None:
+            try:
+                for event in self.stream(question, thread_id=thread_id, resume=resume):
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's task
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        worker = loop.run_in_executor(None, pump)
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await worker
+
+    async def arun(
+        self, question: str | None = None, *, thread_id: str | None = None, resume: Any = None
+    ) -> Answer:
+        """``run`` for asyncio (in a worker thread)."""
+        return await asyncio.to_thread(self.run, question, thread_id=thread_id, resume=resume)
+
+    async def aask(self, question: str, *, thread_id: str | None = None) -> Answer:
+        """``ask`` for asyncio: awaitable, several questions can run at once."""
+        return await self.arun(question, thread_id=thread_id)
+
+    async def aresume(self, thread_id: str, value: Any) -> Answer:
+        """``resume`` for asyncio."""
+        return await self.arun(None, thread_id=thread_id, resume=value)
 
 
 def _track(tokens: GuardedTokens, event: Event) -> Event:

@@ -52,9 +52,7 @@ def test_a_denied_call_does_not_run(
     code, out, _ = run(capsys, "ask", GARDEN, "--json")
     body = json.loads(out)
     assert code == 0 and body["interrupt"]["type"] == "approval"
-    code, out, _ = run(
-        capsys, "ask", "--resume", body["thread_id"], "--decision", "deny", "--json"
-    )
+    code, out, _ = run(capsys, "ask", "--resume", body["thread_id"], "--decision", "deny", "--json")
     steps = json.loads(out)["steps"]
     denied = [s for s in steps if s.get("name") == "current_time" and "result" in s]
     assert code == 0 and denied and denied[0]["result"]["error"]["type"] == "Denied"
