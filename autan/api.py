@@ -142,6 +142,8 @@ class Agent:
         """Run one turn (or resume an interrupted one), yielding events as they happen."""
         thread = thread_id or new_thread_id()
         turn = _Turn(self.context.guards, thread)
+        if question is None:
+            self._check_resume(thread, resume)
         stream = cast(
             Iterator[tuple[str, Any]],
             self.graph.stream(_inputs(question, resume), self.config(thread), stream_mode=MODES),
@@ -168,6 +170,15 @@ class Agent:
             for event in events:
                 yield event
 
+    def _check_resume(self, thread: str, resume: Any) -> None:
+        """Refuse a resume value the pending approval cannot read, before the graph stores it."""
+        from autan.graphs.nodes.approve import resume_decisions
+
+        for pending in self.graph.get_state(self.config(thread)).interrupts:
+            value = pending.value if isinstance(pending.value, dict) else {}
+            if value.get("type") == "approval" and value.get("calls"):
+                resume_decisions(resume, [str(c["id"]) for c in value["calls"]])
+
     def run(
         self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
     ) -> Answer:
@@ -191,8 +202,21 @@ class Agent:
         return self.run(question, thread_id=thread_id)
 
     def resume(self, thread_id: str, value: Any) -> Answer:
-        """Continue an interrupted turn with a human's decision."""
+        """Continue an interrupted turn with a human's decision.
+
+        ``value``: ``"approve"``, ``"deny"``, ``{"decision": "approve"}`` (every pending call) or
+        ``{call_id: {"decision": "approve" | "deny" | "edit", "args": {...}}}``; a value that is
+        none of these raises ``UserInputError`` and the turn keeps waiting.
+        """
         return self.run(None, thread_id=thread_id, resume=value)
+
+    async def aask(self, question: str, *, thread_id: str | None = None) -> Answer:
+        """``ask`` for asyncio: awaitable, several questions can run at once."""
+        return await self.arun(question, thread_id=thread_id)
+
+    async def aresume(self, thread_id: str, value: Any) -> Answer:
+        """``resume`` for asyncio."""
+        return await self.arun(None, thread_id=thread_id, resume=value)
 
 
 def new_thread_id() -> str:

@@ -7,6 +7,7 @@ The TOML file is ``./autan.toml`` unless ``AUTAN_CONFIG`` names another one.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -198,7 +199,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTAN_",
         env_nested_delimiter="__",
-        extra="forbid",
+        extra="ignore",  # unknown names draw a SettingsWarning (autan.settings_check)
         validate_default=True,
     )
 
@@ -236,9 +237,18 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation failures into one-line ``ConfigError``s."""
+    """Build Settings, turning validation failures into one-line ``ConfigError``s.
+
+    Unknown ``AUTAN_*`` variables and config keys warn (``SettingsWarning``) with the closest
+    valid name; a missing ``AUTAN_CONFIG`` file, bad TOML and an unusable data dir are errors.
+    """
+    from pydantic_settings import SettingsError
+
+    from autan.settings_check import check_data_dir, warn_unknown
+
+    warn_unknown(Settings, os.environ)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -246,5 +256,15 @@ def load_settings(**overrides: Any) -> Settings:
             f"invalid setting {where}: {first['msg']}",
             hint="fix autan.toml or the AUTAN_* environment variable of that name",
         ) from None
+    except SettingsError as exc:
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = f"AUTAN_{field.group(1).upper()}" if field else "an AUTAN_* variable"
+        raise ConfigError(
+            f"{name} is not valid JSON",
+            hint="lists and tables take JSON in the environment, "
+            """e.g. AUTAN_REQUIRES_APPROVAL='["python"]'""",
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read settings file: {exc}", hint="check AUTAN_CONFIG") from None
+    check_data_dir(settings.data_dir)
+    return settings

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -33,8 +33,15 @@ def check_syntax(text: str) -> str | None:
 
 def _fail(where: str, exc: Exception) -> Exception:
     if isinstance(exc, SecurityError):
-        return SecurityViolation(f"{where}: the template sandbox refused: {exc}", rule="jinja")
-    return UserInputError(f"{where}: template error: {exc}")
+        return SecurityViolation(
+            f"{where}: the template sandbox refused: {exc}",
+            rule="jinja",
+            hint="templates read vars, steps and filters, not Python internals",
+        )
+    return UserInputError(
+        f"{where}: template error: {exc}",
+        hint="use names the flow defines: vars.<name>, steps.<id>, or the map's item",
+    )
 
 
 def render_value(value: Any, context: Mapping[str, Any], where: str = "template") -> Any:
@@ -48,7 +55,10 @@ def render_value(value: Any, context: Mapping[str, Any], where: str = "template"
     try:
         lone = _LONE.match(value)
         if lone:
-            return _ENV.compile_expression(lone["expr"], undefined_to_none=False)(**context)
+            out = _ENV.compile_expression(lone["expr"], undefined_to_none=False)(**context)
+            if isinstance(out, Undefined):  # a missing name or a refused attribute
+                out._fail_with_undefined_error()
+            return out
         return _ENV.from_string(value).render(**context)
     except (TemplateError, SecurityError, TypeError, ValueError, KeyError) as exc:
         raise _fail(where, exc) from None

@@ -30,6 +30,7 @@ def _isolated_env(
             monkeypatch.delenv(key, raising=False)
     home = tmp_path_factory.mktemp("autan-data")
     monkeypatch.setenv("AUTAN_DATA_DIR", str(home))
+    (home / "autan.toml").write_text("")  # AUTAN_CONFIG must name a file that exists
     monkeypatch.setenv("AUTAN_CONFIG", str(home / "autan.toml"))
     monkeypatch.setenv("AUTAN_RETRIEVAL__MODEL_CACHE", str(model_cache))
     yield

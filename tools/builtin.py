@@ -103,6 +103,20 @@ def confine(workspace: Path, path: str) -> Path:
     return candidate
 
 
+def utf8_text(data: bytes, path: str, cut: bool = False) -> str:
+    """``data`` as text; ``UserInputError`` for binary files (a cut may split the last char)."""
+    try:
+        if b"\x00" in data[:8192]:
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if cut and exc.start >= len(data) - 3:
+            return data[: exc.start].decode("utf-8")
+        raise UserInputError(
+            f"{path} is not a UTF-8 text file (binary data)", hint="read_file reads text files only"
+        ) from None
+
+
 def make_read_file(settings: Settings) -> BaseTool:
     """The read_file tool, confined to the settings' workspace directory."""
     workspace = settings.workspace
@@ -115,11 +129,13 @@ def make_read_file(settings: Settings) -> BaseTool:
             max_bytes: Read at most this many bytes.
         """
         target = confine(workspace, path)
+        if target.is_dir():
+            raise UserInputError(f"{path} is a directory, not a file", hint="name a file inside it")
         if not target.is_file():
             raise UserInputError(f"no such file in the workspace: {path}")
         data = target.read_bytes()[: max(0, max_bytes) + 1]
         truncated = len(data) > max_bytes
-        text = data[:max_bytes].decode("utf-8", errors="replace")
+        text = utf8_text(data[:max_bytes], path, cut=truncated)
         return ok(path=str(target.relative_to(workspace.resolve())), text=text, truncated=truncated)
 
     return declare(

@@ -271,6 +271,11 @@ def load_runtime(target: str, settings: Settings) -> LocalRuntime:
         folder = convert_gguf(source, settings.data_dir) if source.suffix == ".gguf" else source
         if not folder.is_dir():
             raise UserInputError(f"{source} is neither a model folder nor a .gguf file")
+        if not (folder / "config.json").is_file():
+            raise UserInputError(
+                f"{folder} is not a model folder: it has no config.json",
+                hint="pass local:<folder with config.json and weights> or local:<file.gguf>",
+            )
         with _quiet_progress():
             fmt = _prompt_format(folder)
             model = _load_model(folder, cfg, device, dtype)

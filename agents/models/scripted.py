@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
@@ -84,7 +85,13 @@ class Script(BaseModel):
         path = Path(name).expanduser()
         if not path.is_file():
             raise UserInputError(f"script file not found: {path}", hint="pass scripted:<file>")
-        return cls.parse(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UserInputError(
+                f"script file {path} is not UTF-8 text", hint="pass a YAML or JSON script"
+            ) from None
+        return cls.parse(text, str(path))
 
     @classmethod
     def parse(cls, text: str, origin: str = "<script>") -> Script:
@@ -150,7 +157,10 @@ class _FakeBase(ToolBindingChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         message = self._reply(messages, stop, kwargs)
-        for piece in re.findall(r"\S+\s*|\s+", str(message.content)):
+        pieces = re.findall(r"\S+\s*|\s+", str(message.content))
+        if not pieces and not message.tool_calls:
+            pieces = [""]  # an empty reply is still one generation, never an empty stream
+        for piece in pieces:
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
@@ -190,7 +200,13 @@ class ScriptedChatModel(_FakeBase):
         history = tool_results_by_name(messages)
         latest = {name: values[-1] for name, values in history.items()}
         context = {"results": latest, "history": history, "question": question}
-        text = _JINJA.from_string(turn.text).render(context) if turn.text else ""
+        try:
+            text = _JINJA.from_string(turn.text).render(context) if turn.text else ""
+        except TemplateError as exc:
+            raise UserInputError(
+                f"scripted model: turn {played + 1} of the script failed to render: {exc}",
+                hint="fix the script's template (results.NAME holds each tool's latest result)",
+            ) from None
         calls = [
             {"name": c.name, "args": c.args, "id": new_tool_call_id(), "type": "tool_call"}
             for c in turn.tool_calls

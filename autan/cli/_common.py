@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from autan.errors import UserInputError
 
@@ -18,7 +20,11 @@ def settings_for(model: str | None = None, **sections: Any) -> Settings:
     from autan.config import load_settings
 
     settings = load_settings()
-    if model:
+    if model is not None:
+        if not model.strip():
+            raise UserInputError(
+                "--model is empty", hint="pass scripted:builtin, local:<path> or openai:<url>#<m>"
+            )
         settings = settings.model_copy(
             update={"model": settings.model.model_copy(update={"spec": model})}
         )
@@ -86,6 +92,21 @@ def read_text_arg(text: str | None, file: Path | None, what: str = "--text") -> 
         return file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UserInputError(f"{file} is not UTF-8 text") from None
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before destroying data; without a terminal refuse unless ``--yes`` was given."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserInputError(
+            f"refusing to {question} without confirmation (no terminal to ask at)",
+            hint="add --yes to confirm",
+        )
+    typer.confirm(f"{question}?", abort=True)
 
 
 def shared_group(app: Any, name: str, help: str) -> Any:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 import typer
 
@@ -82,11 +84,33 @@ def _usage_message(exc: Exception) -> str | None:
     where = "autan"
     if ctx is not None:
         where = f"autan {ctx.command_path.partition(' ')[2]}".strip()
-    return f"{exc.format_message()} (see '{where} --help')"  # type: ignore[attr-defined]
+    message = exc.format_message().strip()  # type: ignore[attr-defined]
+    if not message:  # no_args_is_help: the help is already printed
+        message = "give a command" if where == "autan" else f"give a command of '{where}'"
+    return f"{message} (see '{where} --help')"
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Settings warnings as one ``warning:`` line; others the usual way."""
+    if category.__name__ == "SettingsWarning":
+        sys.stderr.write(f"warning: {message}\n")
+        return
+    _default_show(message, category, filename, lineno, file, line)
+
+
+_default_show = warnings.showwarning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    warnings.showwarning = _show_warning
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]

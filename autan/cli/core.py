@@ -9,7 +9,7 @@ import typer
 
 from autan import __version__
 from autan.cli._common import emit_json, server_client, settings_for
-from autan.errors import UserInputError
+from autan.errors import NotFoundError, UserInputError
 
 ModelOpt = Annotated[
     str | None,
@@ -56,43 +56,76 @@ def _thread(session: str | None, thread: str | None) -> str:
     return thread or uuid.uuid4().hex[:12]
 
 
-def _turn(agent: Any, question: str | None, thread: str, resume: Any = None) -> dict[str, Any]:
+def _waiting(thread: str) -> UserInputError:
+    return UserInputError(
+        f"the run is waiting for a human decision; its id is {thread}",
+        hint=f"answer with: autan ask --resume {thread} --decision approve|deny "
+        "(add --session NAME for a session)",
+    )
+
+
+def refused(verdicts: list[dict[str, Any]]) -> bool:
+    """Whether a guard blocked the question or the answer of this turn (a refusal: exit 2)."""
+    return any(
+        v.get("action") == "block" and v.get("stage") in ("input", "output") for v in verdicts
+    )
+
+
+def _turn(agent: Any, question: str | None, thread: str, resume: Any = None) -> bool:
+    """Run a turn at the terminal; True when a guard refused it."""
     from autan.cli.render import ask_human, render
 
-    pending = render(agent.stream(question, thread_id=thread, resume=resume))
+    seen: list[dict[str, Any]] = []
+
+    def tee(events: Any) -> Any:
+        for e in events:
+            if e.kind == "guard":
+                seen.append(e.data)
+            yield e
+
+    pending = render(tee(agent.stream(question, thread_id=thread, resume=resume)))
     while pending is not None:
         if not sys.stdin.isatty():
-            raise UserInputError(
-                "the run is waiting for a human decision but no terminal is attached",
-                hint="run it interactively, or remove the tool from requires_approval",
-            )
-        pending = render(agent.stream(None, thread_id=thread, resume=ask_human(pending)))
-    values: dict[str, Any] = agent.graph.get_state(agent.config(thread)).values
-    return values
+            raise _waiting(thread)
+        pending = render(tee(agent.stream(None, thread_id=thread, resume=ask_human(pending))))
+    return refused(seen)
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help="what to ask")],
+    question: Annotated[str | None, typer.Argument(help="what to ask")] = None,
     model: ModelOpt = None,
     tools: ToolsOpt = None,
     thread: Annotated[str | None, typer.Option(help="conversation thread id")] = None,
     session: SessionOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="answer the run RUN waiting for approval")
+    ] = None,
+    decision: Annotated[
+        str | None, typer.Option("--decision", help="approve | deny (with --resume)")
+    ] = None,
 ) -> None:
-    """Ask one question; the agent plans, calls tools and answers with its sources."""
-    if not question.strip():
+    """Ask one question; the agent plans, calls tools and answers with its sources.
+
+    A run that stops for approval prints its id; without a terminal, answer it with
+    ``autan ask --resume RUN --decision approve|deny``. A guard refusal exits with 2.
+    """
+    value = _resume_value(question, resume, decision)
+    if resume is not None and session is None:
+        thread = resume
+    elif resume is None and not (question or "").strip():
         raise UserInputError("the question is empty", hint='autan ask "your question"')
-    if session is None and (client := server_client(model, tools)) is not None:
+    if session is None and resume is None and (client := server_client(model, tools)):
         from autan.cli import remote
 
         remote.ask(client, question, thread, json_out)
         return
     thread_id = _thread(session, thread)
-    agent = _agent(model, tools, durable=session is not None)
+    agent = _agent(model, tools, durable=True)  # a run waiting for approval outlives the process
+    if resume is not None:
+        _check_waiting(agent, thread_id)
     if json_out:
-        answer = agent.ask(question, thread_id=thread_id)
-        if answer.interrupted:
-            raise UserInputError("the run needs a human decision; run without --json")
+        answer = agent.run(question, thread_id=thread_id, resume=value)
         emit_json(
             {
                 "answer": answer.text,
@@ -100,10 +133,38 @@ def ask(
                 "thread_id": answer.thread_id,
                 "verdicts": answer.verdicts,
                 "steps": [e.data for e in answer.events if e.kind in ("tool_call", "tool_result")],
+                "interrupt": answer.interrupt,
             }
         )
+        if refused(answer.verdicts):
+            raise typer.Exit(2)
         return
-    _turn(agent, question, thread_id)
+    if _turn(agent, question, thread_id, resume=value):
+        raise typer.Exit(2)
+
+
+def _check_waiting(agent: Any, thread_id: str) -> None:
+    snap = agent.graph.get_state(agent.config(thread_id))
+    if not snap.values:
+        raise NotFoundError(f"no run {thread_id!r} to resume", hint="use the id the run printed")
+    if not snap.interrupts:
+        raise UserInputError(f"run {thread_id!r} is not waiting for a decision")
+
+
+def _resume_value(question: str | None, resume: str | None, decision: str | None) -> Any:
+    """The resume value of ``--resume RUN --decision D``; usage errors for half of it."""
+    if resume is None:
+        if decision is not None:
+            raise UserInputError("--decision answers a waiting run; give --resume RUN too")
+        return None
+    if question:
+        raise UserInputError("--resume continues a waiting run; give no question with it")
+    if decision not in ("approve", "deny"):
+        raise UserInputError(
+            f"--decision must be approve or deny, not {decision!r}",
+            hint=f"autan ask --resume {resume} --decision approve",
+        )
+    return {"decision": decision}
 
 
 def _resume_session(agent: Any, session: str, thread_id: str) -> None:

@@ -57,12 +57,18 @@ def _rows(data: Path) -> list[dict[str, Any]]:
     if not data.is_file():
         raise UserInputError(f"file not found: {data}")
     rows = []
-    for n, line in enumerate(data.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        lines = data.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserInputError(f"{data} is not UTF-8 text", hint="give a JSON Lines file") from None
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            rows.append({"text": str(row["text"]), "label": int(row["label"]), **row})
+            if row["label"] not in (0, 1) or not isinstance(row["text"], str):
+                raise ValueError(row["label"])
+            rows.append({**row, "label": int(row["label"])})
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             raise UserInputError(
                 f"{data}:{n}: each line must be a JSON object with text and label (0/1)"

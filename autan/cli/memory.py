@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import YesOpt, confirm, emit_json, settings_for
 from autan.errors import UserInputError
 
 app = typer.Typer(help="Long-term memory: facts and preferences kept across sessions.")
@@ -66,13 +66,15 @@ def forget(
     memory_id: Annotated[str | None, typer.Argument(help="the id shown by 'memory list'")] = None,
     all_: Annotated[bool, typer.Option("--all", help="forget every memory of the user")] = False,
     user: UserOpt = None,
+    yes: YesOpt = False,
 ) -> None:
-    """Forget one memory by id, or all of them."""
+    """Forget one memory by id, or all of them (--all asks first; --yes skips asking)."""
     if (memory_id is None) == (not all_):
         raise UserInputError("give a memory id or --all (not both)")
     memory = _memory(user)
     try:
         if all_:
+            confirm(f"forget all {len(memory.entries())} memories of user {memory.user!r}", yes)
             n = memory.forget_all()
             typer.echo(f"forgot {n} memories of user {memory.user!r}", err=True)
         else:

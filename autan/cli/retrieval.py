@@ -5,13 +5,12 @@ Heavy modules (torch, transformers, qdrant) are imported inside the commands onl
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, server_client, settings_for
+from autan.cli._common import YesOpt, confirm, emit_json, server_client, settings_for
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -27,7 +26,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 
 def _settings(collection: str | None) -> Settings:
-    return settings_for(retrieval={"collection": collection}) if collection else settings_for()
+    if collection is None:
+        return settings_for()
+    from autan.memory.vectorstore import check_name
+
+    return settings_for(retrieval={"collection": check_name(collection)})
 
 
 def ingest(
@@ -108,11 +111,12 @@ def _filters(pairs: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        key = aliases.get(key.strip(), key.strip())
+        hint = "use key=value with source, path, tag, after or before"
         if not sep or not value:
-            raise UserInputError(
-                f"bad --filter {pair!r}", hint="use key=value with source, path, tag, after, before"
-            )
+            raise UserInputError(f"bad --filter {pair!r}", hint=hint)
+        if key.strip() not in (*aliases, *aliases.values(), "source", "after", "before"):
+            raise UserInputError(f"unknown --filter key {key.strip()!r}", hint=hint)
+        key = aliases.get(key.strip(), key.strip())
         if key == "path_prefix":
             value = Path(value).expanduser().resolve().as_posix()
         if key == "tags":
@@ -198,7 +202,7 @@ def list_collections(json_out: JsonOpt = False) -> None:
 @collections_app.command("drop")
 def drop_collection(
     name: Annotated[str, typer.Argument(help="collection to delete")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Delete a collection and everything in it."""
     from autan.memory.vectorstore import check_name, open_store
@@ -207,8 +211,7 @@ def drop_collection(
     store = open_store(settings_for())
     try:
         size = store.info(name).count
-        if not yes and sys.stdin.isatty():
-            typer.confirm(f"drop collection {name!r} with {size} chunks?", abort=True)
+        confirm(f"drop collection {name!r} with {size} chunks", yes)
         store.drop(name)
     finally:
         store.close()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autan.cli._common import emit_json, settings_for
+from autan.cli._common import YesOpt, confirm, emit_json, settings_for
 from autan.errors import NotFoundError, UserInputError
 
 PREFIX = "session:"
@@ -88,12 +88,15 @@ def show(
 
 
 @app.command("delete")
-def delete(name: Annotated[str, typer.Argument(help="the session name")]) -> None:
-    """Delete a session and its whole history."""
+def delete(
+    name: Annotated[str, typer.Argument(help="the session name")], yes: YesOpt = False
+) -> None:
+    """Delete a session and its whole history (asks first; --yes skips asking)."""
     from autan.memory.checkpoints import checkpointer
 
     with checkpointer(settings_for()) as saver:
         _messages(saver, name)
+        confirm(f"delete session {name!r} and its history", yes)
         saver.delete_thread(session_thread(name))
     typer.echo(f"deleted session {name!r}", err=True)
 

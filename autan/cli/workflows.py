@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from autan.cli._common import emit_json, server_client, settings_for
-from autan.errors import UserInputError
+from autan.errors import AutanError, UserInputError
 
 runs_app = typer.Typer(help="Inspect automation runs.", no_args_is_help=True)
 
@@ -93,31 +94,55 @@ def run(
         remote.show_run(remote.run(client, flow, values, resume, decision), json_out, flow)
         return
     wf = Workflow.load(flow, settings=settings_for(), model=model)
+    run_id = resume or uuid.uuid4().hex[:12]
     try:
-        result = wf.resume(resume, decision) if resume else wf.start(values)
+        result = wf.resume(run_id, decision) if resume else wf.start(values, run_id=run_id)
         while result.status == "waiting" and not json_out:
             answer = _decide(result.interrupt or {})
             if answer is None:
                 break
             result = wf.resume(result.run_id, answer)
         _show_result(result, json_out, flow)
+    except AutanError as exc:
+        _failed(exc, wf, run_id, flow, json_out)
     finally:
         wf.close()
 
 
+def _failed(exc: AutanError, wf: Any, run_id: str, flow: Path, json_out: bool) -> None:
+    """A failed run names its id (when it was recorded) and how to continue it."""
+    try:
+        wf.journal.run(run_id)
+    except AutanError:
+        raise exc from None  # refused before the run was recorded: nothing to resume
+    if json_out:
+        emit_json({"run_id": run_id, "status": "failed", "error": exc.to_dict()})
+        raise typer.Exit(exc.exit_code) from None
+    hint = f"see 'autan runs show {run_id}'; after fixing, 'autan run {flow} --resume {run_id}'"
+    raise type(exc)(f"run {run_id} failed: {exc.one_line()}", hint=hint) from None
+
+
 @runs_app.command("list")
 def runs_list(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="how many")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many")] = 20,
     json_out: JsonOpt = False,
 ) -> None:
-    """Recent runs, newest first."""
+    """Recent runs, newest first, with when each started and last changed (UTC)."""
     journal = _journal()
     try:
         items = journal.runs(limit)
     finally:
         journal.close()
     rows = [
-        {"run_id": r.run_id, "name": r.name, "status": r.status, "flow": r.flow, "error": r.error}
+        {
+            "run_id": r.run_id,
+            "name": r.name,
+            "status": r.status,
+            "flow": r.flow,
+            "error": r.error,
+            "created": _when(r.created),
+            "updated": _when(r.updated),
+        }
         for r in items
     ]
     if json_out:
@@ -126,7 +151,18 @@ def runs_list(
     if not rows:
         typer.echo("no runs yet", err=True)
     for r in rows:
-        typer.echo(f"{r['run_id']}  {r['status']:<8} {r['name']}  {r['flow']}")
+        line = f"{r['run_id']}  {r['created']}  {r['status']:<8} {r['name']}  {r['flow']}"
+        typer.echo(line)
+
+
+def _when(seconds: float | None) -> str | None:
+    """An epoch time as ``2026-01-31T12:00:00Z``."""
+    import datetime as dt
+
+    if seconds is None:
+        return None
+    moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @runs_app.command("show")

@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessag
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
+from autan.errors import UserInputError
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes.tools import pending_calls
 from autan.graphs.state import AgentState, Node
@@ -23,8 +24,8 @@ def make_approve(ctx: AgentContext) -> Node:
     """Build the node for ``ctx``.
 
     The interrupt payload is ``{"type": "approval", "calls": [{id, name, args}]}``; the resume
-    value maps call id to ``{"decision": "approve" | "deny" | "edit", "args": {...}}`` (a bare
-    ``"approve"``/``"deny"`` string applies to every call).
+    value maps call id to ``{"decision": "approve" | "deny" | "edit", "args": {...}}``; a bare
+    ``"approve"``/``"deny"`` or one ``{"decision": ...}`` applies to every call.
     """
 
     def approve(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -34,14 +35,14 @@ def make_approve(ctx: AgentContext) -> Node:
             return {}
         asked = [{"id": c["id"], "name": c["name"], "args": c["args"]} for c in calls]
         answer = interrupt({"type": "approval", "calls": asked})
-        decisions = {c["id"]: answer for c in calls} if isinstance(answer, str) else answer or {}
+        decisions = resume_decisions(answer, [c["id"] or "" for c in calls])
         last_ai = next(m for m in reversed(messages) if isinstance(m, AIMessage))
         edited: dict[str, ToolCall] = {c["id"] or "": c for c in last_ai.tool_calls}
         replies: list[BaseMessage] = []
         for call in calls:
-            d = decisions.get(call["id"], "deny")
-            decision = d if isinstance(d, str) else d.get("decision", "deny")
-            if decision == "edit" and isinstance(d, dict):
+            d = decisions.get(call["id"] or "", {"decision": "deny"})
+            decision = d["decision"]
+            if decision == "edit":
                 args = dict(d.get("args") or {})
                 edited[call["id"] or ""] = ToolCall(name=call["name"], args=args, id=call["id"])
             elif decision != "approve":
@@ -58,3 +59,34 @@ def make_approve(ctx: AgentContext) -> Node:
         return {"messages": [update_ai, *replies]}
 
     return approve
+
+
+DECISIONS = ("approve", "deny", "edit")
+RESUME_HINT = (
+    'resume with "approve", "deny", {"decision": "approve"} or '
+    '{"<call id>": {"decision": "edit", "args": {...}}}'
+)
+
+
+def _one_decision(value: Any) -> dict[str, Any]:
+    """``"approve"`` or ``{"decision": ..., "args": ...}`` as a checked dict."""
+    d = {"decision": value} if isinstance(value, str) else value
+    if not isinstance(d, dict) or d.get("decision") not in DECISIONS:
+        raise UserInputError(f"not an approval decision: {value!r}", hint=RESUME_HINT)
+    if d["decision"] == "edit" and not isinstance(d.get("args"), dict):
+        raise UserInputError("an edit decision needs new arguments", hint=RESUME_HINT)
+    return d
+
+
+def resume_decisions(answer: Any, call_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The decision for each pending call; one decision for all, or one per call id.
+
+    A value that is not a decision raises instead of silently denying (calls absent from a
+    per-call mapping are denied).
+    """
+    if isinstance(answer, str) or (isinstance(answer, dict) and "decision" in answer):
+        one = _one_decision(answer)
+        return {cid: one for cid in call_ids}
+    if not isinstance(answer, dict) or not answer or not set(answer) <= set(call_ids):
+        raise UserInputError(f"not an approval decision: {answer!r}", hint=RESUME_HINT)
+    return {cid: _one_decision(v) for cid, v in answer.items()}

@@ -70,6 +70,8 @@ def stored_state(store: VectorStore, collection: str, roots: Sequence[str]) -> d
     for root in roots:
         for point_id, payload in store.scan(collection, Filter(path_prefix=root)):
             entry = state.setdefault(str(payload.get("source")), _Stored())
+            if point_id in entry.ids:
+                continue  # a file also under another root (a folder and a file in it)
             entry.ids.add(point_id)
             entry.fingerprints[str(payload.get("file_hash"))] += 1
             entry.n_chunks = int(payload.get("n_chunks", -1))

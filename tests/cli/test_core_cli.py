@@ -54,6 +54,8 @@ def test_tool_failure_is_json_and_exit_code_says_who_must_act(
         (["ask", "  "], "the question is empty"),
         (["frobnicate"], "No such command"),
         (["tool", "run"], "Missing argument"),
+        ([], "error: give a command (see 'autan --help')"),
+        (["runs"], "error: give a command of 'autan runs' (see 'autan runs --help')"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -141,3 +143,31 @@ def test_console_script_end_to_end() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("error: unknown tool 'nope'")
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        ("local:{tmp}/empty", "is not a model folder: it has no config.json"),
+        ("scripted:{tmp}/binary.yaml", "is not UTF-8 text"),
+        ("", "--model is empty"),
+        ("  ", "--model is empty"),
+    ],
+)
+def test_a_bad_model_is_bad_input_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: str, expected: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\xff\xfe\xd3binary")
+    code, out, err = run(capsys, "ask", "--model", model.format(tmp=tmp_path), "hi")
+    assert code == 2 and out == ""
+    assert expected in one_error_line(err)
+
+
+def test_fetch_of_a_site_that_cannot_be_reached_is_a_runtime_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "fetch", "https://no-such-host.invalid/page")
+    assert code == 1 and out == ""
+    line = one_error_line(err)
+    assert "cannot reach https://no-such-host.invalid" in line and "robots" not in line

@@ -141,6 +141,64 @@ def test_redacting_tool_output_rail_hides_text_from_the_planner(
     assert not any("hunter2" in s for s in seen)
 
 
+def _email_agent(settings: Any, executed: list[str]) -> Agent:
+    from langchain_core.tools import tool
+
+    @tool
+    def send_email(to: str) -> dict[str, Any]:
+        """Send an email.
+
+        Args:
+            to: recipient
+        """
+        executed.append(to)
+        return {"ok": True, "sent": to}
+
+    settings.requires_approval = ["send_email"]
+    model = ScriptedChatModel.from_turns(
+        [{"tool_calls": [{"name": "send_email", "args": {"to": "a@example.org"}}]}, {"text": "ok"}]
+    )
+    return Agent(model, settings=settings, tools=[send_email])
+
+
+@pytest.mark.parametrize(
+    "decision, runs",
+    [
+        ({"decision": "approve"}, 1),
+        ({"decision": "deny"}, 0),
+        ({"CALL": {"decision": "approve"}}, 1),
+        ({"CALL": "approve"}, 1),
+    ],
+)
+def test_every_documented_resume_value_is_honoured(
+    settings: Any, decision: dict[str, Any], runs: int
+) -> None:
+    executed: list[str] = []
+    agent = _email_agent(settings, executed)
+    first = agent.ask("email a")
+    call_id = first.interrupt["calls"][0]["id"] if first.interrupt else ""
+    value = {(call_id if k == "CALL" else k): v for k, v in decision.items()}
+    done = agent.resume(first.thread_id, value)
+    assert done.text == "ok"
+    assert len(executed) == runs
+
+
+@pytest.mark.parametrize("value", ["yes", {"decision": "approved"}, {"other-id": "approve"}, 1])
+def test_a_resume_value_that_is_no_decision_is_refused_and_the_run_still_waits(
+    settings: Any, value: Any
+) -> None:
+    from autan.errors import UserInputError
+
+    executed: list[str] = []
+    agent = _email_agent(settings, executed)
+    first = agent.ask("email a")
+    with pytest.raises(UserInputError, match="not an approval decision"):
+        agent.resume(first.thread_id, value)
+    assert executed == []
+    assert agent.resume(first.thread_id, "approve").text == "ok"
+    assert executed == ["a@example.org"]
+
+
 @pytest.mark.parametrize("decision, runs", [("approve", 1), ("deny", 0)])
 def test_approval_interrupts_then_runs_the_call_exactly_once(
     settings: Any, workspace: Any, decision: str, runs: int

@@ -27,6 +27,7 @@ INJECTED = (
 
 def _env(tmp_path: Path, workspace: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTAN_")}
+    (tmp_path / "autan.toml").write_text("")  # AUTAN_CONFIG must name a file that exists
     env.update(
         AUTAN_DATA_DIR=str(tmp_path / "data"),
         AUTAN_CONFIG=str(tmp_path / "autan.toml"),

@@ -58,7 +58,10 @@ def test_session_survives_a_new_process_and_is_listed(settings: Any, capsys: Any
     assert main(["sessions", "show", "work", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)["messages"]
     assert [m["content"] for m in shown if m["role"] == "you"] == ["first", "second"]
-    assert main(["sessions", "delete", "work"]) == 0
+    assert main(["sessions", "delete", "work"]) == 2  # no terminal, no --yes: refused
+    assert "add --yes" in capsys.readouterr().err
+    assert main(["sessions", "show", "work"]) == 0
+    assert main(["sessions", "delete", "work", "--yes"]) == 0
     assert main(["sessions", "show", "work"]) == 2
     assert main(["sessions", "show", "../etc"]) == 2
 
@@ -143,3 +146,20 @@ def test_cli_prompt_decides_and_the_call_runs_once(
     assert len(sent) == runs
     if choice == "edit":
         assert sent == ["b@example.org"]
+
+
+def test_forget_all_needs_a_terminal_or_yes(
+    settings: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autan.memory.long_term import LongTermMemory
+
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "hashing")
+    settings.retrieval.embedder = "hashing"
+    memory = LongTermMemory.from_settings(settings, "ann")
+    memory.remember("Ann prefers tea", "preference")
+    memory.close()
+    assert main(["memory", "forget", "--all", "--user", "ann"]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert main(["memory", "list", "--user", "ann", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["memories"]) == 1
+    assert main(["memory", "forget", "--all", "--user", "ann", "--yes"]) == 0

@@ -116,3 +116,19 @@ def test_bad_input_leaves_the_store_untouched(store: EdgeStore, corpus: Path) ->
     with pytest.raises(ConfigError):
         _ingest(store, Counting(dim=32), corpus)
     assert store.count("c") == count
+
+
+def test_a_folder_and_a_file_in_it_are_not_embedded_again(store: EdgeStore, corpus: Path) -> None:
+    roots = [corpus, corpus / "notes.txt"]
+    ingest = Ingestor(store, Counting(), collection="c", chunk_tokens=40, chunk_overlap=8)
+    first = ingest.run(roots)
+    again = Ingestor(store, Counting(), collection="c", chunk_tokens=40, chunk_overlap=8)
+    second = again.run(roots)
+    assert first.files_indexed == 7
+    assert second.chunks_embedded == 0 and second.files_indexed == 0
+
+
+def test_an_explicitly_named_unsupported_file_is_an_error(store: EdgeStore, corpus: Path) -> None:
+    with pytest.raises(UserInputError, match=r"unsupported file type \.png"):
+        _ingest(store, Counting(), corpus / "image.png")
+    assert "c" not in store.collections()

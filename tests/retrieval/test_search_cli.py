@@ -86,6 +86,9 @@ def test_collections_list_and_drop(capsys: pytest.CaptureFixture[str], corpus: P
     code, out, _ = run(capsys, "collections", "list", "--json")
     (info,) = json.loads(out)["collections"]
     assert info["name"] == "docs" and info["dim"] == 256 and info["count"] > 7
+    code, _, err = run(capsys, "collections", "drop", "docs")  # no terminal to ask at
+    assert code == 2 and "add --yes" in err
+    assert json.loads(run(capsys, "collections", "list", "--json")[1])["collections"]
     assert run(capsys, "collections", "drop", "docs", "--yes")[0] == 0
     assert json.loads(run(capsys, "collections", "list", "--json")[1]) == {"collections": []}
     code, _, err = run(capsys, "collections", "drop", "docs", "--yes")
@@ -112,11 +115,16 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
         ("search", "x", "-c", "missing"),
         ("search", "x", "--filter", "colour=red"),
         ("ingest", str(corpus), "-c", "../escape"),
+        ("ingest", str(corpus), "-c", ""),
+        ("search", "x", "-c", ""),
     ]
     for args in cases:
         code, _, err = run(capsys, *args)
         assert code == 2, args
         assert err.startswith("error:") and err.count("\n") == 1, (args, err)
+    code, _, err = run(capsys, "search", "x", "--filter", "bogus=1")
+    assert "unknown --filter key 'bogus'" in err and "path_prefix" not in err
+    assert "source, path, tag, after or before" in err
     monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "hashing:64")
     code, _, err = run(capsys, "ingest", str(corpus))
     assert code == 2 and "256-d" in err

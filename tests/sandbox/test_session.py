@@ -105,3 +105,18 @@ def test_commands_run_in_the_same_scratch() -> None:
         listed = session.command("ls; echo err >&2; exit 4")
     assert listed.stdout == "made_by_python.txt\n" and listed.stderr == "err\n"
     assert listed.error and listed.error["type"] == "ExitStatus"
+
+
+def test_state_survives_the_end_of_the_thread_that_started_the_session() -> None:
+    import threading
+
+    session = executor().session()  # not entered: the worker starts in the thread below
+    try:
+        starter = threading.Thread(target=session.run, args=("kept = 7",))
+        starter.start()
+        starter.join()
+        time.sleep(1.0)  # give a parent-death signal time to arrive, if one was sent
+        after = session.run("print(kept)")
+    finally:
+        session.close()
+    assert after.ok and after.stdout == "7\n", after.to_dict()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def test_changes_return_as_diffs_and_the_host_copy_is_untouched(workspace: Path)
 
 def test_pytest_runs_when_its_packages_are_bound(workspace: Path) -> None:
     project(workspace)
-    site = next(p for p in sys.path if p.endswith("site-packages"))
+    site = Path(pytest.__file__).parent.parent  # where pytest is installed
     box = executor(python_paths=[site])
     with box.session(workspace) as session:
         result = session.command(
@@ -68,3 +67,50 @@ def test_packages_under_the_hosts_tmp_are_visible(workspace: Path) -> None:
         with executor(python_paths=[packages]).session(workspace) as session:
             result = session.run("import autan_probe_mod\nprint(autan_probe_mod.ANSWER)")
     assert result.ok and result.stdout.strip() == "42"
+
+
+def _venv_with_pytest(root: Path) -> Path:
+    """A real virtualenv in ``root/.venv`` holding a copy of the installed pytest (offline)."""
+    import importlib
+    import shutil
+    import subprocess
+
+    venv = root / ".venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python3*")) / "site-packages"
+    for name in ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py"):
+        source = Path(importlib.import_module(name).__file__ or "")
+        if source.name == "__init__.py":
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source.parent, site / name, ignore=ignore)
+        else:
+            shutil.copy(source, site / source.name)
+    script = venv / "bin" / "pytest"
+    script.write_text(f"#!{venv}/bin/python\nimport sys\nfrom pytest import console_main\n"
+                      "sys.exit(console_main())\n")  # fmt: skip
+    script.chmod(0o755)
+    return venv
+
+
+@pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="needs /usr/bin/python3")
+def test_run_command_runs_pytest_from_the_workspace_virtualenv_read_only() -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # the sandbox user must reach the venv
+        root = Path(tmp)
+        root.chmod(0o755)
+        project(root)
+        (root / "test_more.py").write_text("def test_sum():\n    assert sum([1, 2]) == 3\n")
+        venv = _venv_with_pytest(root)
+        with executor().session(root) as session:
+            tests = session.command("pytest -q -p no:cacheprovider 2>&1 | tail -1; pytest -q")
+            write = session.command(f"touch {venv}/bin/planted")
+    assert tests.ok, tests.to_dict()
+    assert "2 passed" in tests.stdout
+    assert not write.ok and not (venv / "bin" / "planted").exists()
+    assert [f["path"] for f in tests.files] == [], tests.files  # caches are not changes
+
+
+def test_without_a_workspace_virtualenv_pytest_is_not_on_path(workspace: Path) -> None:
+    project(workspace)
+    with executor().session(workspace) as session:
+        result = session.command("command -v pytest || echo none")
+    assert result.stdout.strip() == "none"

@@ -93,3 +93,31 @@ def test_read_file_refuses_dotdot_and_symlink_escapes(
 def test_bad_arguments_are_reported_as_data(registry: ToolRegistry) -> None:
     result = registry.run("calculator", {"expr": "1"})
     assert result["ok"] is False and "expression" in result["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("blob.bin", b"abc\x00\xff\xfe\x01garbage", "is not a UTF-8 text file"),
+        ("latin.txt", "caf\xe9".encode("latin-1"), "is not a UTF-8 text file"),
+        ("folder", None, "is a directory, not a file"),
+    ],
+)
+def test_read_file_refuses_binary_files_and_names_directories(
+    registry: ToolRegistry, workspace: Path, name: str, content: bytes | None, expected: str
+) -> None:
+    if content is None:
+        (workspace / name).mkdir()
+    else:
+        (workspace / name).write_bytes(content)
+    result = registry.run("read_file", {"path": name})
+    assert result["ok"] is False and "text" not in result
+    assert expected in result["error"]["message"]
+
+
+def test_read_file_cut_inside_a_character_keeps_the_whole_characters(
+    registry: ToolRegistry, workspace: Path
+) -> None:
+    (workspace / "u.txt").write_text("aé", encoding="utf-8")
+    result = registry.run("read_file", {"path": "u.txt", "max_bytes": 2})
+    assert result["ok"] and result["text"] == "a" and result["truncated"]

@@ -77,3 +77,39 @@ def test_decision_without_resume_is_usage_error(tmp_path: Path, capsys: Any, dec
     flow.write_text(FLOW, encoding="utf-8")
     code, _, err = _run(capsys, "run", str(flow), "--decision", decision)
     assert code == 2 and "--resume" in err
+
+
+@pytest.mark.parametrize(
+    "template, kind",
+    [("{{ vars.nope }}", "UserInputError"), ("{{ ().__class__ }}", "SecurityViolation")],
+)
+def test_a_bad_template_fails_at_render_naming_the_run(
+    tmp_path: Path, capsys: Any, template: str, kind: str
+) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        f'name: t\nsteps:\n  - {{id: a, tool: calculator, args: {{expression: "{template}"}}}}\n'
+    )
+    code, body, _ = _run(capsys, "run", str(flow), "--json")
+    assert code == 2 and body["status"] == "failed"
+    assert body["error"]["type"] == kind and "args.expression" in body["error"]["message"]
+    run_id = body["run_id"]
+    code, body, _ = _run(capsys, "runs", "show", run_id, "--json")
+    assert code == 0 and body["status"] == "failed"
+    code, _, err = _run(capsys, "run", str(flow))
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: run ") and "--resume" in err and "calculator" not in err
+
+
+def test_runs_list_has_timestamps_and_refuses_a_negative_limit(tmp_path: Path, capsys: Any) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(FLOW, encoding="utf-8")
+    _run(capsys, "run", str(flow), "--var", "who=Ann", "--json")
+    code, body, _ = _run(capsys, "runs", "list", "--json")
+    (row,) = body["runs"]
+    assert row["created"].endswith("Z") and row["created"][:2] == "20"
+    code, out, _ = _run(capsys, "runs", "list")
+    assert row["created"] in out
+    for bad in ("-1", "0"):
+        code, _, err = _run(capsys, "runs", "list", "-n", bad)
+        assert code == 2 and err.count("\n") == 1 and "--limit" in err

@@ -43,8 +43,12 @@ def set_limits(limits: dict[str, int], soft_only: bool = False) -> None:
         resource.setrlimit(res, (value, hard))
 
 
+# Tool caches a command leaves behind are not changes to report (``pytest -q`` makes two).
+CACHE_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"}
+
+
 def snapshot(root: str) -> dict[str, tuple[int, int]]:
-    """Path -> (size, mtime) of every regular file under ``root``."""
+    """Path -> (size, mtime) of every regular file under ``root``, outside tool caches."""
     seen: Stat = {}
     stack = [root]
     while stack and len(seen) < MAX_LISTED:
@@ -54,7 +58,8 @@ def snapshot(root: str) -> dict[str, tuple[int, int]]:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
+                if entry.name not in CACHE_DIRS:
+                    stack.append(entry.path)
             elif entry.is_file(follow_symlinks=False):
                 st = entry.stat(follow_symlinks=False)
                 seen[os.path.relpath(entry.path, root)] = (st.st_size, st.st_mtime_ns)

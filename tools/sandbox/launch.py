@@ -118,6 +118,29 @@ def _python_binds(python: Path, extra: list[Path]) -> list[str]:
     return args
 
 
+def workspace_venv(workspace: Path | None, uid: int | None) -> Path | None:
+    """The workspace's virtualenv (``.venv`` or ``venv``) if the sandbox user can run it.
+
+    It is bound read-only at its own path (its scripts' ``#!`` lines name that path) with its
+    ``bin`` first on PATH, so ``pytest -q`` in a Python project runs with the project's packages.
+    """
+    for name in (".venv", "venv") if workspace else ():
+        venv = (workspace / name).resolve()  # type: ignore[operator]
+        python = venv / "bin" / "python"
+        if (venv / "pyvenv.cfg").is_file() and python.exists():
+            if _reachable(venv / "bin", uid) and _reachable(python.resolve(), uid):
+                return venv
+    return None
+
+
+def _venv_binds(venv: Path | None) -> list[str]:
+    if venv is None:
+        return []
+    base = (venv / "bin" / "python").resolve().parent.parent
+    args = ["--ro-bind", str(venv), str(venv)]
+    return args if base == Path("/usr") else [*args, "--ro-bind", str(base), str(base)]
+
+
 def bwrap_spawn(settings: SandboxSettings, cfg: dict[str, Any], tar: bytes | None) -> Spawn:
     """The bubblewrap command line for one sandbox whose worker gets ``cfg``."""
     bwrap = shutil.which("bwrap")
@@ -132,11 +155,16 @@ def bwrap_spawn(settings: SandboxSettings, cfg: dict[str, Any], tar: bytes | Non
     # /tmp (a virtualenv there, say) then land on top of it instead of being hidden by it.
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 << 20), "--tmpfs", "/dev/shm"]
     argv += ["--remount-ro", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
+    venv = workspace_venv(settings.workspace, uid) if tar is not None else None
     argv += _system_binds() + _python_binds(python, list(settings.python_paths))
+    argv += _venv_binds(venv)
     argv += ["--size", str(settings.scratch_mb << 20), "--tmpfs", ROOT, "--chdir", ROOT]
     env = {"HOME": ROOT, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": ":".join(paths)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PATH"] = f"{python.parent}:/usr/local/bin:/usr/bin:/bin"
+    if venv is not None:
+        env["PATH"] = f"{venv}/bin:{env['PATH']}"
+        env["VIRTUAL_ENV"] = str(venv)
     for key, value in env.items():
         argv += ["--setenv", key, value]
     spawn = Spawn(argv)

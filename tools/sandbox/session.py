@@ -10,6 +10,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,33 @@ GRACE_S = 2.0
 START_TIMEOUT_S = 15.0
 MAX_DIFF = 20_000
 MAX_COMMAND = 100_000
+
+
+@cache
+def _spawner() -> ThreadPoolExecutor:
+    """One long-lived thread that starts every worker.
+
+    bubblewrap's ``--die-with-parent`` is a parent-*thread* death signal: a worker started from
+    a short-lived thread (LangGraph runs nodes in per-run pools) would die, state and all, when
+    that thread ends, e.g. between an approval interrupt and the resumed call.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="autan-sandbox-spawn")
+
+
+def _popen(argv: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            **options,
+        )
+
+    return _spawner().submit(start).result()
+
+
 MAX_REPLY_BYTES = 256 << 20
 
 
@@ -57,16 +86,10 @@ class Session:
                 return
             tar = pack(self.workspace, self.settings.workspace_max_mb) if self.workspace else None
             cfg = {"limits": self.limits.rlimits()}
-            self._spawn = spawn = self._spawn_fn(self.settings, cfg, tar)
+            where = self.settings.model_copy(update={"workspace": self.workspace})
+            self._spawn = spawn = self._spawn_fn(where, cfg, tar)
             try:
-                self._proc = subprocess.Popen(
-                    spawn.argv,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                    **spawn.options,
-                )
+                self._proc = _popen(spawn.argv, spawn.options)
             finally:
                 spawn.release_fds()
             reply = self._exchange({"op": "ping"}, START_TIMEOUT_S)

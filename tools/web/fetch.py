@@ -168,6 +168,11 @@ class WebFetcher:
             if exc.rule in LIMIT_RULES:
                 return 404, ""  # an odd robots.txt is no robots.txt; a forbidden host stays so
             raise
+        except BackendError as exc:  # the site cannot be reached: the page could not be either
+            raise BackendError(
+                f"cannot reach {site.origin}: {exc.message}",
+                hint="check the network connection and the URL",
+            ) from None
         except AutanError:
             return 599, ""
         return page.status, page.body.decode("utf-8", errors="replace")

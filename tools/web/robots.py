@@ -1,6 +1,7 @@
 """robots.txt per origin, parsed by protego, kept in memory for the cache TTL.
 
-RFC 9309: a 4xx robots.txt means "no rules"; a 5xx or an unreachable one means "disallow all".
+RFC 9309: a 4xx robots.txt means "no rules"; a 5xx one means "disallow all". A site that cannot
+be reached at all is a runtime failure (``BackendError``), not a refusal.
 """
 
 from __future__ import annotations
