@@ -11,7 +11,6 @@ import asyncio
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urljoin
 
 import httpcore
 import httpx
@@ -30,10 +29,9 @@ from autan.tools.web.limits import (
     retry_wait,
 )
 from autan.tools.web.robots import RobotsRules
-from autan.tools.web.transport import Resolver, SafeTransport
-from autan.tools.web.urls import Target, parse_url
+from autan.tools.web.transport import REDIRECTS, Resolver, SafeTransport
+from autan.tools.web.urls import Target, parse_url, redirect_target
 
-_REDIRECTS = (301, 302, 303, 307, 308)
 _ROBOTS_MAX_BYTES = 500_000
 
 
@@ -111,11 +109,11 @@ class WebFetcher:
                 response = await self._send(target, headers)
                 try:
                     location = response.headers.get("location")
-                    if response.status_code not in _REDIRECTS or not location:
+                    if response.status_code not in REDIRECTS or not location:
                         return await self._page(start, target, response, limit)
                 finally:
                     await response.aclose()
-            target = parse_url(urljoin(target.url, location))
+            target = redirect_target(target.url, location)
             if target.url in seen:
                 raise BackendError(f"redirect loop at {target.url} (from {start.url})")
             seen.append(target.url)
