@@ -16,7 +16,13 @@ import httpcore
 import httpx
 
 from autan.config import WebSettings
-from autan.errors import AutanError, BackendError, BackendTimeout, SecurityViolation
+from autan.errors import (
+    AutanError,
+    BackendError,
+    BackendTimeout,
+    HostNotResolved,
+    SecurityViolation,
+)
 from autan.tools.web.addresses import AddressPolicy
 from autan.tools.web.cache import Page, PageCache
 from autan.tools.web.limits import (
@@ -166,6 +172,8 @@ class WebFetcher:
             if exc.rule in LIMIT_RULES:
                 return 404, ""  # an odd robots.txt is no robots.txt; a forbidden host stays so
             raise
+        except HostNotResolved:
+            raise  # the page cannot be fetched either; say why, not "robots.txt disallows"
         except AutanError:
             return 599, ""
         return page.status, page.body.decode("utf-8", errors="replace")

@@ -21,7 +21,7 @@ import certifi
 import httpcore
 import httpx
 
-from autan.errors import BackendError
+from autan.errors import HostNotResolved
 from autan.tools.web.addresses import AddressPolicy, IPAddress
 from autan.tools.web.urls import parse_url, redirect_target
 
@@ -61,7 +61,7 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise BackendError(f"cannot resolve {host}: {exc.strerror}") from None
+        raise HostNotResolved(host, exc.strerror or "") from None
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0])) for info in infos))
 
 
