@@ -77,16 +77,19 @@ class InjectionRail:
     def score(self, text: str) -> tuple[float, list[str]]:
         """P(injection) for ``text`` and the reasons behind it."""
         view, values = views(text)
-        parts = segments(view) + [s for v in values for s in segments(v)]
+        unpacked = "\n\n".join(values) if values else view
+        parts = [s for v in values or [view] for s in segments(v)]
         hidden = hidden_html(text)
         encoded = decoded_base64(text) + [d for p in parts for d in decoded(p)]
         h_score, reasons = heuristic_score(text, hidden, encoded)
-        unpacked = "\n\n".join(values) if values else view
-        if unpacked != text:
+        if values or view.count("\n") > text.count("\n"):  # structure, escapes or tags
             u_score, u_reasons = heuristic_score(unpacked, [], [])
             h_score, reasons = max(h_score, u_score), list(dict.fromkeys(reasons + u_reasons))
+        clean = deobfuscate(unpacked)
+        if clean != unpacked:
+            parts += segments(clean)
         parts = [p for p in parts if len(_WORDISH.findall(p)) >= MIN_CLASSIFIED_WORDS]
-        parts += [d for d in map(deobfuscate, parts) if d not in parts] + hidden + encoded
+        parts += hidden + encoded
         if len(text) <= _SEGMENT_CHARS * 2 and text.strip() not in parts:
             parts.append(text)
         c_raw = max(self.classify(list(dict.fromkeys(parts))), default=0.0)

@@ -32,7 +32,7 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "message addressed to the AI",
         0.8,
-        "to you",
+        "to you,|to you ,",
         rf"\bto\s+you\s*,\s*(?:[\w.-]+\s+){{0,2}}?{_AI}\s*[.,:!]",
     ),
     _r(
@@ -56,7 +56,7 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "fake system marker",
         0.75,
-        "system|admin|developer",
+        "##|(|[&system|admin|developer",
         r"#{2,}\s*[(\[]?\s*(?:system|admin|developer)(?:[_\s-]?(?:message|prompt|note|"
         r"instructions?|override))?\s*[)\]]"
         r"|[(\[]\s*(?:system|admin|developer)[_\s-](?:message|prompt|note|override)\s*[)\]]",
@@ -64,13 +64,14 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "instruction tag",
         0.6,
-        "<",
+        "important>|information>|admin>|urgent>|instruction",
         r"<\s*/?\s*(?:important|information|admin|urgent|instructions?_?\w*)\s*>",
     ),
     _r(
         "labelled directive with a target",
         0.8,
-        "todo|to-do|task|action|instruction|assistant|important|agent|note",
+        "todo|to-do|task|action|instruction|assistant|important|agent|ai:|ai -|note to"
+        "&:|!|-&@|http|www.|0|1|2|3|4|5|6|7|8|9",
         rf"\b(?:todo|to-do|new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
         rf"agent|important!*|note\s+to\s+\w+)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"[^\n]{{0,160}}?{_TARGET}",
@@ -78,7 +79,7 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "labelled directive",
         0.6,
-        "todo|to-do|new task",
+        "todo|to-do|new task&:|!|-",
         rf"(?:^|[\n'\"“>])\s*(?:todo|to-do|new\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"\s+(?:a|an|the|all|my|me|that|this|to|\w+)\s",
     ),
@@ -86,7 +87,8 @@ AGENT_RULES: tuple[Rule, ...] = (
         "foreign-language override",
         0.9,
         "忽略|无视|忘记|忘掉|不要理会|игнор|забудь|забуд|не обращай|olvida|omite|haz caso|"
-        "missacht|vergiss|ignor|oubli",
+        "missacht|vergiss|ignorier|ignora|ignorez|ignorer|ignore les|ignore tou|ignore vos|"
+        "ignore tes|oubli",
         r"(?:忽略|无视|忘记|忘掉|不要理会).{0,12}(?:指令|指示|说明|规则|提示|命令|要求)"
         r"|(?:про)?игнорир\w*\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани|команд|требовани)"
         r"|забудь(?:те)?\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани)"
@@ -122,8 +124,8 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "foreign-language exfiltration",
         0.8,
-        "发送|转发|转账|汇款|发给|отправ|перешли|переведи|envía|envia|reenvía|transfiere|"
-        "sende|schick|überweise|leite|envoie|envoyez|transfère|transférez",
+        "发送|转发|转账|汇款|发给|отправ|перешли|переведи|envía |envia |reenvía |transfiere |"
+        "sende |schick|überweise |leite |envoie|envoyez |transfère|transférez ",
         rf"(?:发送|转发|转账|汇款|发给).{{0,40}}?{_TARGET}"
         rf"|(?:отправ\w*|перешли\w*|переведи\w*)\s+[^\n]{{0,80}}?{_TARGET}"
         rf"|\b(?:env[ií]a|reenv[ií]a|transfiere)\w*\s+[^\n]{{0,80}}?{_TARGET}"

@@ -39,6 +39,8 @@ _COMMON = frozenset(
     "ignore previous instructions send tell me user system prompt password must what"
     " from or any instead please reveal print secret".split()
 )
+_COMMON_ROT13 = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
+_COMMON_REVERSED = frozenset(w[::-1] for w in _COMMON)
 MIN_FIELD = 16
 
 
@@ -110,19 +112,24 @@ def plain(text: str) -> str:
     return text
 
 
-def _reads_as_words(text: str) -> bool:
-    words = _WORDS.findall(text.lower())
-    return len(words) >= 4 and sum(w in _COMMON for w in words) * 4 >= len(words)
+def _common_share(words: list[str], vocabulary: frozenset[str]) -> bool:
+    return len(words) >= 4 and sum(w in vocabulary for w in words) * 4 >= len(words)
 
 
 def decoded(text: str) -> list[str]:
-    """Readable text hidden by ROT13 or reversal in ``text`` (when it is not readable as is)."""
+    """Readable text hidden by ROT13 or reversal in ``text`` (when it is not readable as is).
+
+    The test runs on the words as they stand, against the common words encoded each way, so
+    a readable text costs one regex pass and nothing is decoded unless it will read as words.
+    """
+    words = _WORDS.findall(text.lower())
+    if len(words) < 4 or _common_share(words, _COMMON):
+        return []
     out: list[str] = []
-    letters = sum(c.isascii() and c.isalpha() for c in text)
-    if letters >= 12 and not _reads_as_words(text):
-        for candidate in (codecs.encode(text, "rot13"), text[::-1]):
-            if _reads_as_words(candidate):
-                out.append(candidate)
+    if _common_share(words, _COMMON_ROT13):
+        out.append(codecs.encode(text, "rot13"))
+    if _common_share(words, _COMMON_REVERSED):
+        out.append(text[::-1])
     return out
 
 
