@@ -168,7 +168,11 @@ def tool_outputs(suite_name: str, template: str) -> list[Sample]:
     rendered as AgentDojo renders it, so quoting and escaping are those of the real output.
     """
     task_suite = suite(suite_name)
-    marked = [r for r in _runs(suite_name, True) if "<CANARY---" in _text(r[2])]
+    marked: dict[str, tuple[str, str, Any]] = {}
+    for task_id, tool, plain in _runs(suite_name, True):
+        text = _text(plain)
+        if "<CANARY---" in text:
+            marked.setdefault(text, (task_id, tool, plain))  # same call, same output: once
     seen: dict[str, Sample] = {}
     for inj_id, injection_task in task_suite.injection_tasks.items():
         attack = render(template, suite_name, injection_task)
@@ -176,7 +180,7 @@ def tool_outputs(suite_name: str, template: str) -> list[Sample]:
         def swap(value: str, attack: str = attack) -> str:
             return _CANARY.sub(lambda _: attack, value)
 
-        for task_id, tool, plain in marked:
+        for task_id, tool, plain in marked.values():
             text = _text(_replace(plain, swap))
             sample = Sample(suite_name, task_id, tool, text, template, inj_id)
             seen.setdefault(_NOW.sub("", text), sample)
