@@ -44,9 +44,6 @@ TEMPLATES = (
     "injecagent",
 )
 SCRIPT = "benchmarks/agentdojo_detection.py"
-# Files touched while a task runs get "now" as last_modified: not a different output.
-_NOW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+")
-_CANARY = re.compile(r"<CANARY---[\w-]+--->")
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,11 @@ class Sample:
     text: str
     template: str = ""  # empty for benign outputs
     injection_task: str = ""
+
+
+# Files touched while a task runs get "now" as last_modified: not a different output.
+_NOW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+")
+_CANARY = re.compile(r"<CANARY---[\w-]+--->")
 
 
 class _Pipeline:

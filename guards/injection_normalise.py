@@ -32,15 +32,6 @@ _ESCAPE_MAP = {
 _TAG = re.compile(r"<(?:br|p|div|li|tr|h\d|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>]{1,200}>")
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
-_WORDS = re.compile(r"[a-z']+")
-# Frequent English words: a decoded text that is made of them is language, not noise.
-_COMMON = frozenset(
-    "the and to you your of a in is it that for all this be are with on as do not now "
-    "ignore previous instructions send tell me user system prompt password must what"
-    " from or any instead please reveal print secret".split()
-)
-_COMMON_ROT13 = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
-_COMMON_REVERSED = frozenset(w[::-1] for w in _COMMON)
 MIN_FIELD = 16
 
 
@@ -110,6 +101,17 @@ def plain(text: str) -> str:
     if "<" in text and ">" in text:
         text = _ANY_TAG.sub(" ", _TAG.sub("\n", text))
     return text
+
+
+_WORDS = re.compile(r"[a-z']+")
+# Frequent English words: a decoded text that is made of them is language, not noise.
+_COMMON = frozenset(
+    "the and to you your of a in is it that for all this be are with on as do not now "
+    "ignore previous instructions send tell me user system prompt password must what"
+    " from or any instead please reveal print secret".split()
+)
+_COMMON_ROT13 = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
+_COMMON_REVERSED = frozenset(w[::-1] for w in _COMMON)
 
 
 def _common_share(words: list[str], vocabulary: frozenset[str]) -> bool:
