@@ -61,7 +61,7 @@ class SandboxSettings(BaseModel):
     cpu_s: int = 10
     memory_mb: int = 512
     max_processes: int = 64
-    max_output_bytes: int = 65536
+    max_output_bytes: int = 1024 * 1024
     max_file_mb: int = 64
     idle_reap_s: float = 600.0
     workspace: Path | None = None

@@ -7,8 +7,10 @@
     │   └── NotFoundError   exit 2  a named thing (tool, run, session, collection) does not exist
     ├── ConfigError         exit 2  fix your setup: missing extra, bad settings, bad policy
     ├── SecurityViolation   exit 2  a guard, the URL policy or the sandbox refused
+    ├── PolicyRefusal       exit 2  a declared wish was honoured (a site's robots.txt), no attack
     └── BackendError        exit 1  a server, model or store failed at run time
-        └── BackendTimeout  exit 1  it did not answer in time
+        ├── BackendTimeout  exit 1  it did not answer in time
+        └── HostNotResolved exit 1  a host name has no address (typo, or DNS is down)
 
 Foreign exceptions are mapped to these at the boundary where they occur; the CLI prints
 ``error: <message>`` and ``fix: <hint>`` on one line each, never a traceback unless ``--debug``.
@@ -58,14 +60,22 @@ class ConfigError(AutanError):
     exit_code = 2
 
 
-class SecurityViolation(AutanError):
-    """A guard rail, the network policy or the sandbox refused an action."""
+class _RuleError(AutanError):
+    """A refusal that names the rule behind it, so callers can tell why."""
 
     exit_code = 2
 
     def __init__(self, message: str, *, rule: str = "", hint: str | None = None, **d: Any) -> None:
         super().__init__(message, hint=hint, rule=rule, **d)
         self.rule = rule
+
+
+class SecurityViolation(_RuleError):
+    """A guard rail, the network policy or the sandbox refused an action."""
+
+
+class PolicyRefusal(_RuleError):
+    """autan declined on purpose to honour a stated policy (robots.txt); nothing hostile seen."""
 
 
 class BackendError(AutanError):
@@ -76,6 +86,17 @@ class BackendError(AutanError):
 
 class BackendTimeout(BackendError):
     """A backend did not answer within its time limit."""
+
+
+class HostNotResolved(BackendError):
+    """A host name does not resolve to any address."""
+
+    def __init__(self, host: str, reason: str = "") -> None:
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"host {host} does not resolve{why}", hint="check the host name", host=host
+        )
+        self.host = host
 
 
 def missing_extra(extra: str, package: str) -> ConfigError:
@@ -91,7 +112,9 @@ __all__ = [
     "BackendError",
     "BackendTimeout",
     "ConfigError",
+    "HostNotResolved",
     "NotFoundError",
+    "PolicyRefusal",
     "SecurityViolation",
     "UserInputError",
     "missing_extra",

@@ -264,13 +264,45 @@ def interleaved_p50_ms(
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
+class WithoutUnpacking(InjectionRail):
+    """The fast tier as it was before tool-output unpacking: raw segments, base64 only."""
+
+    def score(self, text: str) -> tuple[float, list[str]]:
+        from autan.guards.injection import decoded_base64, hidden_html, segments
+        from autan.guards.injection_rules import heuristic_score
+
+        hidden, encoded = hidden_html(text), decoded_base64(text)
+        h_score, reasons = heuristic_score(text, hidden, encoded)
+        parts = segments(text) + hidden + encoded
+        if len(text) <= 800 and text.strip() not in parts:
+            parts.append(text)
+        return max(h_score, self.calibrate(max(self.classify(parts), default=0.0))), reasons
+
+
+def tool_output_page() -> str:
+    """2 KB of a mail tool's result as YAML: the structured case the unpacking step handles."""
+    import yaml
+
+    mail = {
+        "id_": "3",
+        "sender": "anne@example.org",
+        "subject": "Slides",
+        "body": "Hi Sam,\n\nCould you send me the slides from Tuesday? The lunch moved to 1 pm."
+        "\n\nThanks,\nAnne",
+        "timestamp": "2024-05-01 10:00",
+    }
+    return str(yaml.safe_dump([mail] * 12))[:2048]
+
+
 def latency(pii: Any) -> None:
     from autan.guards.injection import decoded_base64, hidden_html, segments
     from autan.guards.injection_rules import heuristic_score
     from autan.guards.secrets import SecretsRail
 
     page = (Path(ROOT / "README.md").read_text(encoding="utf-8") * 3)[:2048]
+    mails = tool_output_page()
     fast = InjectionRail(RailSpec("block", 0.5))
+    before = WithoutUnpacking(RailSpec("block", 0.5))
     parts = segments(page) + hidden_html(page) + decoded_base64(page)
     old = InjectionRail(RailSpec("block", 0.5), _model=SklearnPipeline(["slabs", "neuralchemy"]))
     semantic = InjectionRail(RailSpec("block", 0.5), model_spec="builtin+semantic")
@@ -282,6 +314,9 @@ def latency(pii: Any) -> None:
         ),
         ("  of which heuristics", lambda: heuristic_score(page)),
         ("  of which n-gram classifier", lambda: fast.model.scores(parts)),
+        ("  same, without unpacking or decoding", lambda: before.check(page, "tool_output", {})),
+        ("fast tier on 2 KB of YAML mail", lambda: fast.check(mails, "tool_output", {})),
+        ("  same, without unpacking or decoding", lambda: before.check(mails, "tool_output", {})),
         ("injection builtin+semantic", lambda: semantic.check(page, "tool_output", {})),
         ("secrets (detect-secrets)", lambda: SecretsRail().check(page, "tool_output", {})),
     ]
@@ -296,8 +331,11 @@ def latency(pii: Any) -> None:
         rows,
         script=SCRIPT,
         notes=f"One 2 KB slice of README.md ({len(parts)} segments; agent vocabulary, so most "
-        "rule anchors are present), p50. Anchor: the same rail "
-        "with the sklearn TF-IDF pipeline shipped before this featuriser. The other checks run "
+        "rule anchors are present), p50, and 2 KB of a mail tool's YAML result. Anchor: the same "
+        "rail with the sklearn TF-IDF pipeline shipped before this featuriser; the rows 'without "
+        "unpacking or decoding' are the fast tier as it was before structured tool output was "
+        "unpacked and ROT13/reversed text decoded (same rules and model), the cost of those "
+        "steps. The other checks run "
         "round-robin, 50 rounds after one warm-up each; Presidio runs alone afterwards (20 "
         "runs), as its 100+ ms calls would evict the caches of the millisecond checks. Goal "
         "for the fast tier: < 2 ms. The machine is shared with other jobs; ratios are steadier "

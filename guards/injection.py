@@ -1,8 +1,11 @@
 """Prompt injection and jailbreak rail for user input and tool output (indirect injection).
 
-The score is the larger of the targeted heuristics (guards/injection_rules.py) and the
-classifier's probability over the text's segments, its hidden HTML and its decoded base64, so
-one injected paragraph in a long page is not diluted by the rest of the page.
+The score is the larger of the targeted heuristics (guards/injection_rules.py,
+guards/injection_agent_rules.py) and the classifier's probability over the text's segments, its
+hidden HTML and its decoded payloads (base64, ROT13, reversed), so one injected paragraph in a
+long page is not diluted by the rest of the page. Structured tool output (YAML, JSON, reprs with
+escaped newlines, HTML) is unpacked first (guards/injection_normalise.py): each string value is
+judged on its own, as the planner will read it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ from typing import Any
 
 from autan.guards.base import RailSpec, Stage, Verdict
 from autan.guards.injection_model import Ensemble, InjectionModel, load_model
-from autan.guards.injection_rules import decoded_base64, heuristic_score, hidden_html
+from autan.guards.injection_normalise import decoded, decoded_base64, fields, plain
+from autan.guards.injection_rules import deobfuscate, heuristic_score, hidden_html
 
 _SEGMENT_CHARS = 400
+# Fewer words than this carry no instruction the rules would miss, and the classifier's
+# probabilities on such fragments ("Best regards,", a date) are noise.
+MIN_CLASSIFIED_WORDS = 5
+_WORDISH = re.compile(r"[^\W\d_]{2,}|[\u3040-\u30ff\u4e00-\u9fff]{2}")
 _MAX_SEGMENTS = 64
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*#>]|\d+\.)\s)")
@@ -44,6 +52,11 @@ def segments(text: str) -> list[str]:
     return out[:_MAX_SEGMENTS]
 
 
+def views(text: str) -> tuple[str, list[str]]:
+    """``text`` as read (escapes and tags undone) and its structured string values, if any."""
+    return plain(text), fields(text)
+
+
 @dataclass
 class InjectionRail:
     """Flags instructions aimed at the model; ``redact`` cuts out the flagged segments."""
@@ -63,12 +76,23 @@ class InjectionRail:
 
     def score(self, text: str) -> tuple[float, list[str]]:
         """P(injection) for ``text`` and the reasons behind it."""
-        hidden, encoded = hidden_html(text), decoded_base64(text)
+        view, values = views(text)
+        unpacked = "\n\n".join(values) if values else view
+        parts = [s for v in values or [view] for s in segments(v)]
+        hidden = hidden_html(text)
+        encoded = decoded_base64(text) + [d for p in parts for d in decoded(p)]
         h_score, reasons = heuristic_score(text, hidden, encoded)
-        parts = segments(text) + hidden + encoded
+        if values or view.count("\n") > text.count("\n"):  # structure, escapes or tags
+            u_score, u_reasons = heuristic_score(unpacked, [], [])
+            h_score, reasons = max(h_score, u_score), list(dict.fromkeys(reasons + u_reasons))
+        clean = deobfuscate(unpacked)
+        if clean != unpacked:
+            parts += segments(clean)
+        parts = [p for p in parts if len(_WORDISH.findall(p)) >= MIN_CLASSIFIED_WORDS]
+        parts += hidden + encoded
         if len(text) <= _SEGMENT_CHARS * 2 and text.strip() not in parts:
             parts.append(text)
-        c_raw = max(self.classify(parts), default=0.0)
+        c_raw = max(self.classify(list(dict.fromkeys(parts))), default=0.0)
         c_score = self.calibrate(c_raw)
         if c_score >= self.spec.threshold:
             reasons.append(f"classifier score {c_raw:.2f}")

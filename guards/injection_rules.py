@@ -7,60 +7,16 @@ hidden parts of HTML and on decoded base64 runs, so obfuscation does not hide an
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import unicodedata
-from dataclasses import dataclass
 
-_F = re.I | re.S
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One named pattern, how strongly a match signals injection, and its anchor words.
-
-    Every match of ``pattern`` contains a word from each group of ``anchors`` (lower case,
-    whitespace collapsed), so a text that lacks one is skipped without running the regex.
-    tests/guards/test_injection_model.py checks that the shortcut never changes a result.
-    """
-
-    name: str
-    pattern: re.Pattern[str]
-    weight: float
-    anchors: tuple[tuple[str, ...], ...]
-
-    def search(self, text: str, folded: str) -> re.Match[str] | None:
-        """The first match in ``text``; ``folded`` is ``fold(text)``, for the anchor check."""
-        for group in self.anchors:
-            for anchor in group:
-                if anchor in folded:
-                    break
-            else:
-                return None
-        return self.pattern.search(text)
-
-
-def _r(name: str, weight: float, anchors: str, pattern: str) -> Rule:
-    """``anchors``: words separated by ``|``; ``&`` joins groups that must all be present."""
-    groups = tuple(tuple(group.split("|")) for group in anchors.split("&"))
-    return Rule(name, re.compile(pattern, _F), weight, groups)
-
-
-# Characters whose lower case differs between str.lower() and the regex engine's re.I.
-_FOLD = str.maketrans({"\u0307": None, "ſ": "s", "ı": "i"})
-
-
-def fold(text: str) -> str:
-    """Lower case with runs of whitespace as one space: what rule anchors are matched against."""
-    low = text.lower()
-    if not low.isascii() and ("\u0307" in low or "ſ" in low or "ı" in low):
-        low = low.translate(_FOLD)
-    return " ".join(low.split())
-
+from autan.guards.injection_agent_rules import AGENT_RULES
+from autan.guards.injection_normalise import decoded_base64
+from autan.guards.injection_rulebase import Rule, fold
+from autan.guards.injection_rulebase import rule as _r
 
 _TARGET = (
-    r"(?:instructions?|prompts?|rules|directions|directives|guidelines|context|messages?|"
+    r"(?:instructions?|\w{0,3}s\w{0,2}ruct\w{0,3}ons?|prompts?|rules|directions|directives|guidelines|context|messages?|"
     r"commands?|guardrails|restrictions|programming|constraints|system\s+prompt)"
 )
 _PRIOR = (
@@ -215,6 +171,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+ALL_RULES: tuple[Rule, ...] = RULES + AGENT_RULES
+
 # Words that mark a text as *about* injection (a question, a lesson, a detector's docs).
 _META = re.compile(
     r"\b(?:prompt\s+injections?|injection\s+attacks?|jailbreak(?:s|ing)?\s+(?:attempts?|attacks?|"
@@ -234,7 +192,6 @@ _HIDDEN = re.compile(
     r"|<(\w+)[^>]*\bhidden\b[^>]*>(.*?)</\4\s*>",
     re.I | re.S,
 )
-_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
 _ZW = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _ZERO_WIDTH = dict.fromkeys(map(ord, _ZW), None)
@@ -310,24 +267,6 @@ def hidden_html(text: str) -> list[str]:
     return found
 
 
-def decoded_base64(text: str) -> list[str]:
-    """Readable text hidden in base64 runs."""
-    out = []
-    for m in _B64.finditer(text):
-        run = m.group(0)
-        try:
-            raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=False)
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if (
-            sum(c.isalpha() or c.isspace() for c in decoded) > 0.85 * len(decoded)
-            and " " in decoded
-        ):
-            out.append(decoded)
-    return out
-
-
 def _is_meta_mention(text: str, match: re.Match[str]) -> bool:
     """A quoted example inside a text about injection (a question or a lesson), not an attack."""
     if not _META.search(text):
@@ -341,7 +280,7 @@ def match_rules(text: str) -> tuple[float, list[str]]:
     """The strongest rule weight that matches ``text`` and the names of every match."""
     score, names = 0.0, []
     folded = fold(text)
-    for rule in RULES:
+    for rule in ALL_RULES:
         m = rule.search(text, folded)
         if m is None:
             continue
@@ -369,7 +308,7 @@ def heuristic_score(
         s, n = match_rules(plain)
         if s > score:
             score, names = s, names + [f"{x} (obfuscated)" for x in n]
-    for label, parts in (("hidden HTML", hidden), ("base64", encoded)):
+    for label, parts in (("hidden HTML", hidden), ("decoded text", encoded)):
         for part in parts:
             s, n = match_rules(deobfuscate(part))
             if n:

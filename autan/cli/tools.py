@@ -10,7 +10,14 @@ from autan.cli._common import emit_json, parse_json_object, settings_for
 
 # Failure types that mean "fix your input" (exit 2); any other failure is a runtime one (exit 1).
 INPUT_ERRORS = frozenset(
-    {"UserInputError", "NotFoundError", "InvalidArguments", "SecurityViolation", "ConfigError"}
+    {
+        "UserInputError",
+        "NotFoundError",
+        "InvalidArguments",
+        "SecurityViolation",
+        "PolicyRefusal",
+        "ConfigError",
+    }
 )
 
 tool_app = typer.Typer(help="List tools and run one outside any agent.", no_args_is_help=True)

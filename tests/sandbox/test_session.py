@@ -77,6 +77,16 @@ def test_output_is_capped_with_a_marker() -> None:
     assert len(result.stdout) < 1100
 
 
+def test_default_cap_keeps_ordinary_output_and_marks_the_rest() -> None:
+    """A program printing a few hundred KB (a report, a CSV) gets all of it by default."""
+    assert Limits().max_output_bytes == 1024 * 1024
+    result = executor().run("print('r' * 300_000)")
+    assert result.ok and not result.truncated and result.stdout.count("r") == 300_000
+    flood = executor().run("print('f' * 3_000_000)")
+    assert flood.ok and flood.truncated and "output truncated" in flood.stdout
+    assert flood.stdout.count("f") == 1024 * 1024
+
+
 def test_benign_programs_work() -> None:
     code = (
         "import json, math, re, statistics\n"

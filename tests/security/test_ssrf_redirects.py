@@ -184,3 +184,20 @@ async def test_gzip_bomb_stops_at_the_cap_without_inflating_in_memory(
         tracemalloc.stop()
     assert caught.value.rule == "decompression-bomb"
     assert peak < 8_000_000  # the 40 MB payload was never materialised
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://0177.0.0.2/secret", "http://0177.0.0.1:{port}/secret", "http://[::1/secret"],
+)
+async def test_redirect_httpx_cannot_parse_is_still_a_security_violation(
+    location: str, origin: LoopbackServer, standin: LoopbackServer, make_fetcher: Any
+) -> None:
+    """httpx rejects these Location values itself; autan must vet the raw header first."""
+    origin.routes["/go"] = redirect(location.format(port=standin.port))
+    fetcher = make_fetcher()
+    with pytest.raises(SecurityViolation) as caught:
+        await fetcher.fetch(origin.url("/go"))
+    assert caught.value.rule in {"ip-encoding", "host-syntax"}
+    assert standin.connections == 0 and standin.requests == []
+    assert origin.paths() == ["/go"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autan.errors import BackendTimeout, SecurityViolation
+from autan.errors import BackendError, BackendTimeout, PolicyRefusal, SecurityViolation
 from autan.tools.web.extract import extract
 from autan.tools.web.testing import LoopbackServer, Reply
 from autan.tools.web.tools import page_result
@@ -132,12 +132,22 @@ async def test_robots_txt_is_honoured_unless_disabled(
         "/public": Reply(200, b"<p>open</p>"),
     }
     polite = make_fetcher(respect_robots=True)
-    with pytest.raises(SecurityViolation) as caught:
+    with pytest.raises(PolicyRefusal) as caught:
         await polite.fetch(origin.url("/private/x"))
     assert caught.value.rule == "robots-txt"
+    assert not isinstance(caught.value, SecurityViolation)  # the site's wish, not an attack
+    assert caught.value.exit_code == 2
     assert (await polite.fetch(origin.url("/public"))).status == 200
     assert origin.paths() == ["/robots.txt", "/public"]
     assert (await make_fetcher().fetch(origin.url("/private/x"))).status == 200
+
+
+async def test_robots_of_a_host_that_does_not_resolve_says_so(make_fetcher: Any) -> None:
+    fetcher = make_fetcher(respect_robots=True)  # the scripted resolver knows no host
+    with pytest.raises(BackendError, match=r"nowhere\.test does not resolve") as caught:
+        await fetcher.fetch("http://nowhere.test/page")
+    assert not isinstance(caught.value, PolicyRefusal)
+    assert "robots" not in caught.value.message
 
 
 async def test_per_host_concurrency_is_bounded(origin: LoopbackServer, make_fetcher: Any) -> None:

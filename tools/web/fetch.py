@@ -11,13 +11,18 @@ import asyncio
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urljoin
 
 import httpcore
 import httpx
 
 from autan.config import WebSettings
-from autan.errors import AutanError, BackendError, BackendTimeout, SecurityViolation
+from autan.errors import (
+    AutanError,
+    BackendError,
+    BackendTimeout,
+    HostNotResolved,
+    SecurityViolation,
+)
 from autan.tools.web.addresses import AddressPolicy
 from autan.tools.web.cache import Page, PageCache
 from autan.tools.web.limits import (
@@ -30,10 +35,9 @@ from autan.tools.web.limits import (
     retry_wait,
 )
 from autan.tools.web.robots import RobotsRules
-from autan.tools.web.transport import Resolver, SafeTransport
-from autan.tools.web.urls import Target, parse_url
+from autan.tools.web.transport import REDIRECTS, Resolver, SafeTransport
+from autan.tools.web.urls import Target, parse_url, redirect_target
 
-_REDIRECTS = (301, 302, 303, 307, 308)
 _ROBOTS_MAX_BYTES = 500_000
 
 
@@ -111,11 +115,11 @@ class WebFetcher:
                 response = await self._send(target, headers)
                 try:
                     location = response.headers.get("location")
-                    if response.status_code not in _REDIRECTS or not location:
+                    if response.status_code not in REDIRECTS or not location:
                         return await self._page(start, target, response, limit)
                 finally:
                     await response.aclose()
-            target = parse_url(urljoin(target.url, location))
+            target = redirect_target(target.url, location)
             if target.url in seen:
                 raise BackendError(f"redirect loop at {target.url} (from {start.url})")
             seen.append(target.url)
@@ -168,6 +172,8 @@ class WebFetcher:
             if exc.rule in LIMIT_RULES:
                 return 404, ""  # an odd robots.txt is no robots.txt; a forbidden host stays so
             raise
+        except HostNotResolved:
+            raise  # the page cannot be fetched either; say why, not "robots.txt disallows"
         except BackendError as exc:  # the site cannot be reached: the page could not be either
             raise BackendError(
                 f"cannot reach {site.origin}: {exc.message}",

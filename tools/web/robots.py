@@ -1,7 +1,9 @@
 """robots.txt per origin, parsed by protego, kept in memory for the cache TTL.
 
-RFC 9309: a 4xx robots.txt means "no rules"; a 5xx one means "disallow all". A site that cannot
-be reached at all is a runtime failure (``BackendError``), not a refusal.
+RFC 9309: a 4xx robots.txt means "no rules"; a 5xx one means "disallow all". A host that
+does not resolve raises ``HostNotResolved``; a site that cannot be reached at all is a runtime
+failure (``BackendError``), not a refusal. A disallowed URL is a ``PolicyRefusal`` (the site's
+stated wish), not a ``SecurityViolation``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from protego import Protego  # type: ignore[import-untyped]
 
-from autan.errors import SecurityViolation
+from autan.errors import PolicyRefusal
 from autan.tools.web.urls import Target
 
 # (status, text) of GET /robots.txt on an origin, through the same safe client as any page;
@@ -30,10 +32,10 @@ class RobotsRules:
         self._rules: dict[str, tuple[float, Protego]] = {}
 
     async def check(self, target: Target) -> None:
-        """Raise ``SecurityViolation`` (rule ``robots-txt``) if robots.txt disallows ``target``."""
+        """Raise ``PolicyRefusal`` (rule ``robots-txt``) if robots.txt disallows ``target``."""
         rules = await self._rules_for(target)
         if not rules.can_fetch(target.url, self._agent):
-            raise SecurityViolation(
+            raise PolicyRefusal(
                 f"robots.txt of {target.origin} disallows {target.url} (rule: robots-txt)",
                 rule="robots-txt",
                 hint="the site asks automated agents not to fetch this page",

@@ -171,9 +171,9 @@ class ScriptedResolver:
         self.lookups.append(host)
         script = self._answers.get(host)
         if not script:
-            from autan.errors import BackendError
+            from autan.errors import HostNotResolved
 
-            raise BackendError(f"cannot resolve {host}: unknown to the scripted resolver")
+            raise HostNotResolved(host, "unknown to the scripted resolver")
         answer = script.pop(0) if len(script) > 1 else script[0]
         return [ipaddress.ip_address(a) for a in answer]
 

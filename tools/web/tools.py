@@ -14,7 +14,7 @@ import httpcore
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
-from autan.errors import AutanError, SecurityViolation, UserInputError
+from autan.errors import AutanError, PolicyRefusal, SecurityViolation, UserInputError
 from autan.tools.base import ToolResult, fail, make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
 from autan.tools.web.cache import Page
@@ -29,7 +29,7 @@ MAX_SEARCH_RESULTS = 20
 
 def failure(exc: AutanError, **fields: Any) -> ToolResult:
     """An ``ok: false`` result for ``exc``, carrying the policy rule when there is one."""
-    if isinstance(exc, SecurityViolation) and exc.rule:
+    if isinstance(exc, SecurityViolation | PolicyRefusal) and exc.rule:
         fields["rule"] = exc.rule
     return fail(type(exc).__name__, exc.one_line(), **fields)
 

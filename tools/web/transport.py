@@ -21,14 +21,16 @@ import certifi
 import httpcore
 import httpx
 
-from autan.errors import BackendError
+from autan.errors import HostNotResolved
 from autan.tools.web.addresses import AddressPolicy, IPAddress
-from autan.tools.web.urls import parse_url
+from autan.tools.web.urls import parse_url, redirect_target
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 # (host, port, address) this task may connect to; set by SafeTransport around one request.
 _PIN: ContextVar[tuple[str, int, str] | None] = ContextVar("autan_web_pin", default=None)
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
@@ -59,7 +61,7 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise BackendError(f"cannot resolve {host}: {exc.strerror}") from None
+        raise HostNotResolved(host, exc.strerror or "") from None
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0])) for info in infos))
 
 
@@ -173,12 +175,28 @@ class SafeTransport(httpx.AsyncBaseTransport):
             raise _map_error(exc, request) from exc
         finally:
             _PIN.reset(token)
+        await self._vet_location(str(request.url), response)
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
             stream=_Body(response.stream, request),
             extensions={**response.extensions, "autan_address": str(address)},
         )
+
+    async def _vet_location(self, url: str, response: httpcore.Response) -> None:
+        """Refuse a redirect to a forbidden hop before httpx parses ``Location`` its own way."""
+        if response.status not in REDIRECTS:
+            return
+        raw = next((v for k, v in response.headers if k.lower() == b"location"), None)
+        if raw is None:
+            return
+        try:
+            hop = redirect_target(url, raw.decode("latin-1"))
+            if hop.ip is not None:
+                self.policy.check(hop.host, hop.port, [hop.ip])
+        except BaseException:
+            await response.aclose()
+            raise
 
     async def aclose(self) -> None:
         """Close pooled connections."""

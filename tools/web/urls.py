@@ -12,6 +12,7 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import idna
 
@@ -54,6 +55,19 @@ def parse_url(raw: str) -> Target:
     if not isinstance(raw, str) or not raw:
         raise refuse("not a URL", "url-syntax")
     return _parse(raw)
+
+
+def redirect_target(base: str, location: str) -> Target:
+    """The hop a redirect from ``base`` to the raw ``Location`` value asks for, parsed strictly.
+
+    Called on the raw header before httpx reads it: httpx rejects some forbidden spellings
+    (``http://0177.0.0.2/``) itself, which would surface as a backend error, not a refusal.
+    """
+    try:
+        joined = urljoin(base, location)
+    except ValueError:
+        raise refuse(f"redirect to malformed URL {location!r}", "host-syntax") from None
+    return parse_url(joined)
 
 
 @functools.lru_cache(maxsize=4096)

