@@ -27,5 +27,7 @@ class AgentContext:
 
     @property
     def requires_approval(self) -> frozenset[str]:
-        """Tools that run only after a human approves the call."""
-        return frozenset(self.settings.requires_approval)
+        """Tools that run only after a human approves the call (edits by default)."""
+        from autan.tools.workspace.approval import gated
+
+        return gated(self.settings)

@@ -45,6 +45,7 @@ from autan.graphs.workflow_steps import (
 )
 from autan.graphs.workflow_template import condition, render_text, render_value
 from autan.memory.checkpoints import close_checkpointer, open_checkpointer
+from autan.tools.workspace.approval import preview
 
 
 def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -91,6 +92,9 @@ def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> 
     if step.tool in env.settings.requires_approval and not _already(env, run_id, step.id):
         args = render_value(step.args, ctx, f"step {step.id} args")
         call = {"id": step.id, "name": step.tool, "args": args}
+        shown = preview(env.tool(step.tool), args)
+        if shown is not None:
+            call["preview"] = shown
         verdict, edited = decision_of(
             interrupt({"type": "approval", "step": step.id, "calls": [call]}), step.id
         )
@@ -98,6 +102,8 @@ def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> 
             step = step.model_copy(update={"args": edited})
         elif verdict != "approve":
             return {"halted": f"a human denied the call to {step.tool} at step {step.id}"}
+        elif shown and "base" in shown and not args.get("base"):  # pin what the human saw
+            step = step.model_copy(update={"args": {**step.args, "base": shown["base"]}})
     out = execute(env, run_id, step.id, step, tool_body(env, step, ctx))
     return {"steps": {step.id: out}}
 

@@ -1,4 +1,4 @@
-"""Built-in tools that need nothing but the standard library: calculator, clock, file reader."""
+"""Built-in tools that need nothing but the standard library: calculator and clock."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import ast
 import math
 import operator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
-from autan.errors import SecurityViolation, UserInputError
+from autan.errors import UserInputError
 from autan.tools.base import ToolResult, make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
 
@@ -88,46 +87,6 @@ def current_time(timezone: str = "UTC") -> ToolResult:
         raise UserInputError(f"unknown time zone {timezone!r}", hint="use an IANA name") from None
     now = datetime.now(UTC).astimezone(zone)
     return ok(iso=now.isoformat(timespec="seconds"), timezone=timezone, weekday=now.strftime("%A"))
-
-
-def confine(workspace: Path, path: str) -> Path:
-    """Resolve ``path`` inside ``workspace``; refuse ``..`` and symlink escapes."""
-    root = workspace.resolve()
-    candidate = (root / path).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise SecurityViolation(
-            f"path {path!r} resolves outside the workspace {root}",
-            rule="workspace-confinement",
-            hint="use a path inside the workspace",
-        )
-    return candidate
-
-
-def make_read_file(settings: Settings) -> BaseTool:
-    """The read_file tool, confined to the settings' workspace directory."""
-    workspace = settings.workspace
-
-    def read_file(path: str, max_bytes: int = 100_000) -> ToolResult:
-        """Read a UTF-8 text file from the workspace.
-
-        Args:
-            path: Path relative to the workspace directory.
-            max_bytes: Read at most this many bytes.
-        """
-        target = confine(workspace, path)
-        if not target.is_file():
-            raise UserInputError(f"no such file in the workspace: {path}")
-        data = target.read_bytes()[: max(0, max_bytes) + 1]
-        truncated = len(data) > max_bytes
-        text = data[:max_bytes].decode("utf-8", errors="replace")
-        return ok(path=str(target.relative_to(workspace.resolve())), text=text, truncated=truncated)
-
-    return declare(
-        make_tool(read_file),
-        effect=Effect.READ_ONLY,
-        output_trust=Trust.UNTRUSTED,
-        args={"path": "path"},
-    )
 
 
 def make_calculator(settings: Settings) -> BaseTool:

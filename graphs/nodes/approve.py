@@ -17,14 +17,16 @@ from autan.graphs.context import AgentContext
 from autan.graphs.nodes.tools import pending_calls
 from autan.graphs.state import AgentState, Node
 from autan.tools.base import fail
+from autan.tools.workspace.approval import pinned, preview
 
 
 def make_approve(ctx: AgentContext) -> Node:
     """Build the node for ``ctx``.
 
-    The interrupt payload is ``{"type": "approval", "calls": [{id, name, args}]}``; the resume
-    value maps call id to ``{"decision": "approve" | "deny" | "edit", "args": {...}}`` (a bare
-    ``"approve"``/``"deny"`` string applies to every call).
+    The interrupt payload is ``{"type": "approval", "calls": [{id, name, args, preview?}]}``
+    (``preview``: the diff an editing tool would make); the resume value maps call id to
+    ``{"decision": "approve" | "deny" | "edit", "args": {...}}`` (a bare ``"approve"``/``"deny"``
+    string applies to every call). An approved edit is pinned to the content it previewed.
     """
 
     def approve(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -32,8 +34,9 @@ def make_approve(ctx: AgentContext) -> Node:
         calls = [c for c in pending_calls(messages) if c["name"] in ctx.requires_approval]
         if not calls:
             return {}
-        asked = [{"id": c["id"], "name": c["name"], "args": c["args"]} for c in calls]
+        asked = [_asked(ctx, c) for c in calls]
         answer = interrupt({"type": "approval", "calls": asked})
+        shown = {a["id"]: a.get("preview") for a in asked}
         decisions = {c["id"]: answer for c in calls} if isinstance(answer, str) else answer or {}
         last_ai = next(m for m in reversed(messages) if isinstance(m, AIMessage))
         edited: dict[str, ToolCall] = {c["id"] or "": c for c in last_ai.tool_calls}
@@ -43,6 +46,9 @@ def make_approve(ctx: AgentContext) -> Node:
             decision = d if isinstance(d, str) else d.get("decision", "deny")
             if decision == "edit" and isinstance(d, dict):
                 args = dict(d.get("args") or {})
+                edited[call["id"] or ""] = ToolCall(name=call["name"], args=args, id=call["id"])
+            elif decision == "approve" and shown.get(call["id"]):
+                args = pinned(call["args"], shown[call["id"]])
                 edited[call["id"] or ""] = ToolCall(name=call["name"], args=args, id=call["id"])
             elif decision != "approve":
                 body = fail("Denied", "a human reviewer denied this call; do not retry it")
@@ -58,3 +64,13 @@ def make_approve(ctx: AgentContext) -> Node:
         return {"messages": [update_ai, *replies]}
 
     return approve
+
+
+def _asked(ctx: AgentContext, call: ToolCall) -> dict[str, Any]:
+    """One call as the human sees it, with the diff it would make when it edits files."""
+    asked: dict[str, Any] = {"id": call["id"], "name": call["name"], "args": call["args"]}
+    if call["name"] in ctx.tools:
+        shown = preview(ctx.tools.get(call["name"]), call["args"])
+        if shown is not None:
+            asked["preview"] = shown
+    return asked
