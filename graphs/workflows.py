@@ -83,6 +83,16 @@ def decision_of(value: Any, call_id: str | None = None) -> tuple[str, dict[str, 
     return str(value or "deny").strip().lower(), None
 
 
+def with_shown(decision: Any, payload: Mapping[str, Any]) -> Any:
+    """A decision on a tool step's edit, carrying the content hashes of the diff it was shown."""
+    calls = [c for c in payload.get("calls") or [] if c.get("id") == payload.get("step")]
+    shown = calls[0].get("preview") if calls else None
+    if not isinstance(shown, Mapping) or "base" not in shown:
+        return decision
+    verdict, edited = decision_of(decision, payload.get("step"))
+    return {"decision": verdict, "args": edited, "base": dict(shown["base"])}
+
+
 def _already(env: StepEnv, run_id: str, name: str) -> bool:
     latest = env.journal.latest(run_id, name)
     return bool(latest and latest[1] == "done")
@@ -95,15 +105,15 @@ def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> 
         shown = preview(env.tool(step.tool), args)
         if shown is not None:
             call["preview"] = shown
-        verdict, edited = decision_of(
-            interrupt({"type": "approval", "step": step.id, "calls": [call]}), step.id
-        )
+        value = interrupt({"type": "approval", "step": step.id, "calls": [call]})
+        verdict, edited = decision_of(value, step.id)
+        seen = value.get("base") if isinstance(value, Mapping) else None
         if verdict == "edit" and edited is not None:
             step = step.model_copy(update={"args": edited})
         elif verdict != "approve":
             return {"halted": f"a human denied the call to {step.tool} at step {step.id}"}
-        elif shown and "base" in shown and not args.get("base"):  # pin what the human saw
-            step = step.model_copy(update={"args": {**step.args, "base": shown["base"]}})
+        elif seen and not args.get("base"):  # the edit runs against the content the human saw
+            step = step.model_copy(update={"args": {**step.args, "base": seen}})
     out = execute(env, run_id, step.id, step, tool_body(env, step, ctx))
     return {"steps": {step.id: out}}
 
@@ -286,7 +296,7 @@ class Workflow:
         elif snap.interrupts:
             if decision is None:
                 return self._result(run_id)
-            inputs = Command(resume=decision)
+            inputs = Command(resume=with_shown(decision, snap.interrupts[0].value))
         elif not snap.next and not snap.tasks:  # finished (pending writes count as unfinished)
             return self._result(run_id)
         self.journal.set_status(run_id, "running")

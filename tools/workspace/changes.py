@@ -18,9 +18,7 @@ from typing import Any
 
 from autan.errors import UserInputError
 from autan.tools.workspace.patch import make_diff
-from autan.tools.workspace.paths import ABSENT, Workspace, digest, refuse
-
-TEMP_SUFFIX = ".autan-tmp"
+from autan.tools.workspace.paths import ABSENT, TEMP_SUFFIX, Workspace, digest, refuse
 
 
 class Conflict(UserInputError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from typing import Any
 
 import pathspec
 from langchain_core.tools import BaseTool
@@ -26,7 +27,7 @@ def _under(ws: Workspace, path: str) -> str:
     return ws.rel(ws.locate(path))
 
 
-def _glob(pattern: str) -> pathspec.PathSpec | None:
+def _glob(pattern: str) -> pathspec.PathSpec[Any] | None:
     if pattern.strip() in ("", "*", "**", "**/*"):
         return None
     if len(pattern) > MAX_PATTERN:

@@ -163,7 +163,7 @@ def apply_hunks(text: str | None, patch: FilePatch) -> str | None:
     """The text after ``patch``; None when it deletes the file. PatchConflict if it does not fit."""
     if patch.old_path is None and text is not None:
         raise PatchConflict(f"{patch.path} already exists; the diff creates it")
-    if patch.old_path is not None and text is None:
+    if patch.old_path is not None and text is None and any(h.old for h in patch.hunks):
         raise PatchConflict(f"{patch.old_path} does not exist; the diff changes it")
     lines = _lines(text or "")
     out: list[str] = []

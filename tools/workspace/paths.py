@@ -17,6 +17,7 @@ from autan.config import FileToolSettings, Settings
 from autan.errors import NotFoundError, SecurityViolation, UserInputError
 
 ABSENT = "absent"  # the content hash of a file that does not exist
+TEMP_SUFFIX = ".autan-tmp"  # an edit being written; one left by a crash is never listed
 
 
 def refuse(rule: str, message: str, hint: str = "use a path inside the workspace") -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pathspec
 
 from autan.tools.sandbox.workspace import SKIPPED
+from autan.tools.workspace.paths import TEMP_SUFFIX
 
 Rules = list[tuple[str, pathspec.GitIgnoreSpec]]
 
@@ -73,7 +74,12 @@ def _walk(folder: Path, rel: str, rules: Rules) -> Iterator[tuple[str, os.DirEnt
             if entry.name in SKIPPED or _ignored(rules, path + "/"):
                 continue
             yield from _walk(Path(entry.path), path, rules)
-        elif (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and not _ignored(
-            rules, path
-        ):
+        elif _listable(entry) and not _ignored(rules, path):
             yield path, entry
+
+
+def _listable(entry: os.DirEntry[str]) -> bool:
+    """Regular files and symlinks, but not an edit's temp file that a crash left behind."""
+    if entry.name.endswith(TEMP_SUFFIX):
+        return False
+    return entry.is_file(follow_symlinks=False) or entry.is_symlink()
