@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
-from typing import Any
 
-import pathspec
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
@@ -15,7 +14,7 @@ from autan.errors import UserInputError
 from autan.tools.base import ToolResult, make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
 from autan.tools.workspace.paths import Workspace
-from autan.tools.workspace.walk import walk
+from autan.tools.workspace.walk import Matcher, walk
 
 MAX_PATTERN = 1_000
 
@@ -27,12 +26,12 @@ def _under(ws: Workspace, path: str) -> str:
     return ws.rel(ws.locate(path))
 
 
-def _glob(pattern: str) -> pathspec.PathSpec[Any] | None:
+def _glob(pattern: str) -> Matcher | None:
     if pattern.strip() in ("", "*", "**", "**/*"):
         return None
     if len(pattern) > MAX_PATTERN:
         raise UserInputError(f"the glob is longer than {MAX_PATTERN} characters")
-    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+    return Matcher([pattern])
 
 
 def list_files_in(ws: Workspace, pattern: str, path: str, limit: int) -> ToolResult:
@@ -43,7 +42,7 @@ def list_files_in(ws: Workspace, pattern: str, path: str, limit: int) -> ToolRes
     files: list[str] = []
     count = 0
     for rel, _ in walk(ws.root, under):
-        if spec is None or spec.match_file(rel):
+        if spec is None or spec.check(rel):
             count += 1
             if len(files) < cap:
                 files.append(rel)
@@ -81,20 +80,6 @@ def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
         raise UserInputError(f"bad regular expression {pattern!r}: {exc}") from None
 
 
-def _file_text(ws: Workspace, entry_path: str, size: int) -> str | None:
-    """A searchable file's text; None for big, binary, linked or unreadable files."""
-    if size > ws.limits.max_file_bytes:
-        return None
-    try:
-        with open(entry_path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    if b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
-
-
 def _matches(text: str, regex: re.Pattern[str], rel: str, width: int, room: int) -> list[str]:
     """Up to ``room`` ``path:line:text`` lines of ``text`` that match (one per line, like rg)."""
     found: list[str] = []
@@ -114,13 +99,23 @@ def _matches(text: str, regex: re.Pattern[str], rel: str, width: int, room: int)
 
 
 def _searchable(ws: Workspace, entry: os.DirEntry[str]) -> str | None:
-    """The text of a file grep may read: not a symlink, not hard-linked, not big, not binary."""
-    if entry.is_symlink():
+    """The text of a file grep may read; None for links, special, big or binary files."""
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None  # a symlink (never followed) or an unreadable file
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            return None
+        if st.st_size > ws.limits.max_file_bytes:
+            return None
+        data = os.read(fd, st.st_size + 1)
+    finally:
+        os.close(fd)
+    if b"\x00" in data[:8192]:
         return None
-    st = entry.stat(follow_symlinks=False)
-    if st.st_nlink > 1:
-        return None
-    return _file_text(ws, entry.path, st.st_size)
+    return data.decode("utf-8", errors="replace")
 
 
 def grep_in(ws: Workspace, regex: re.Pattern[str], under: str, glob: str, cap: int) -> ToolResult:
@@ -131,7 +126,7 @@ def grep_in(ws: Workspace, regex: re.Pattern[str], under: str, glob: str, cap: i
     searched = skipped = 0
     stopped = ""
     for rel, entry in walk(ws.root, under):
-        if spec is not None and not spec.match_file(rel):
+        if spec is not None and not spec.check(rel):
             continue
         text = _searchable(ws, entry)
         if text is None:
