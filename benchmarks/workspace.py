@@ -31,7 +31,8 @@ FILES = 50_000
 PER_DIR = 100
 NEEDLES = 25
 REPEATS = 3
-IDENT = ["-c", "user.name=bench", "-c", "user.email=bench@example.org"]
+IDENT = ["-c", "user.name=bench", "-c", "user.email=bench@example.org", "-c", "gc.auto=0"]
+IDENT += ["-c", "maintenance.auto=false"]
 
 
 def _module(rng: random.Random, index: int, needle: bool) -> str:
