@@ -116,3 +116,18 @@ def test_the_sandbox_copy_s_diff_reaches_the_workspace_only_through_approval(
     done = agent.resume(first.thread_id, "approve")
     assert done.text == "applied"
     assert "return a - b" in (workspace / "calc.py").read_text(encoding="utf-8")
+
+
+def test_the_terminal_shows_the_diff_before_it_asks(
+    settings: Any, calc: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autan.cli import render
+
+    agent = _agent(settings, ["edit_file"])
+    first = agent.ask("fix sub")
+    monkeypatch.setattr(render.typer, "prompt", lambda *a, **k: "approve")
+    decision = render.ask_human(dict(first.interrupt or {}))
+    shown = capsys.readouterr().err
+    assert "-    return a + b" in shown and "+    return a - b" in shown
+    agent.resume(first.thread_id, decision)
+    assert calc.read_text(encoding="utf-8") == FIXED
