@@ -79,34 +79,42 @@ def _lines(argv: list[str], root: Path) -> int:
     return len(done.stdout.splitlines())
 
 
+def _command_s(argv: list[str], root: Path) -> float:
+    return best_s(lambda: subprocess.run(argv, cwd=root, capture_output=True, check=False))[0]
+
+
+def _ours(tools: ToolRegistry, name: str, args: dict[str, Any]) -> tuple[float, int]:
+    seconds, result = best_s(lambda: tools.run(name, args))
+    if not result["ok"]:
+        raise SystemExit(f"benchmark call failed: {result}")
+    return seconds, result["matches"] if name == "grep" else len(result["files"])
+
+
 def measure(root: Path) -> list[list[object]]:
     """One row per (task, tool): seconds, ratio to git, lines returned, the cap."""
     settings = load_settings(workspace=root)
     tools = ToolRegistry.builtin(settings, ["grep", "list_files"])
     cap_g, cap_l = settings.files.max_matches, settings.files.max_list
     rg = shutil.which("rg")
-    tasks: list[tuple[str, dict[str, Any], list[str], list[str], int]] = [
-        ("grep rare", {"pattern": "RARE_NEEDLE_[0-9]+", "max_matches": cap_g},
-         ["git", "grep", "-n", "-E", "RARE_NEEDLE_[0-9]+"], ["rg", "-n", "RARE_NEEDLE_[0-9]+"],
-         cap_g),
-        ("grep common", {"pattern": "def func_", "max_matches": cap_g},
-         ["git", "grep", "-n", "def func_"], ["rg", "-n", "def func_"], cap_g),
-        ("list *.py", {"pattern": "*.py", "limit": cap_l},
+    rare, common = "RARE_NEEDLE_[0-9]+", "def func_"
+    tasks: list[tuple[str, str, dict[str, Any], list[str], list[str], int]] = [
+        ("grep rare", "grep", {"pattern": rare, "max_matches": cap_g},
+         ["git", "grep", "-n", "-E", rare], ["rg", "-n", rare], cap_g),
+        ("grep common", "grep", {"pattern": common, "max_matches": cap_g},
+         ["git", "grep", "-n", common], ["rg", "-n", common], cap_g),
+        ("list *.py", "list_files", {"pattern": "*.py", "limit": cap_l},
          ["git", "ls-files", "*.py"], ["rg", "--files", "-g", "*.py"], cap_l),
     ]  # fmt: skip
     rows: list[list[object]] = []
-    for label, args, git_argv, rg_argv, cap in tasks:
-        name = "grep" if label.startswith("grep") else "list_files"
-        ours, result = best_s(lambda n=name, a=args: tools.run(n, a))  # type: ignore[misc]
-        if not result["ok"]:
-            raise SystemExit(f"benchmark call failed: {result}")
-        got = result["matches"] if name == "grep" else len(result["files"])
-        git_s, _ = best_s(lambda a=git_argv: subprocess.run(a, cwd=root, capture_output=True))  # type: ignore[misc]
+    for label, name, args, git_argv, rg_argv, cap in tasks:
+        ours, got = _ours(tools, name, args)
+        git_s = _command_s(git_argv, root)
         rows.append([label, "autan", f"{ours:.3f}", f"{ours / git_s:.2f}x", got, cap])
         rows.append([label, "git", f"{git_s:.3f}", "1.00x", _lines(git_argv, root), "none"])
         if rg:
-            rg_s, _ = best_s(lambda a=rg_argv: subprocess.run(a, cwd=root, capture_output=True))  # type: ignore[misc]
-            rows.append([label, "rg", f"{rg_s:.3f}", f"{rg_s / git_s:.2f}x", _lines(rg_argv, root), "none"])  # fmt: skip
+            rg_s = _command_s(rg_argv, root)
+            ratio = f"{rg_s / git_s:.2f}x"
+            rows.append([label, "rg", f"{rg_s:.3f}", ratio, _lines(rg_argv, root), "none"])
     return rows
 
 

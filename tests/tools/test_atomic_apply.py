@@ -1,7 +1,8 @@
 """Applying edits survives SIGKILL at any moment: every file is old or new, never half-written.
 
-A forked child applies edits to many files in a loop (after one edit it always finishes) through the real write_file and apply_diff
-tools; the parent kills it with SIGKILL at random moments, then checks every file.
+A forked child makes one edit, then applies edits to many files in a loop through the real
+write_file and apply_diff tools; the parent kills it with SIGKILL at random moments, then checks
+every file.
 """
 
 from __future__ import annotations

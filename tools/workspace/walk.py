@@ -7,6 +7,7 @@ sockets are not listed at all.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from operator import attrgetter
 from pathlib import Path
@@ -32,8 +33,8 @@ class Matcher:
             for line, p in zip(lines, spec.patterns, strict=False)
             if p.include is not None and p.regex is not None
         ]
-        self.dirs = [(r, inc) for r, inc, _ in reversed(rules)]
-        self.files = [(r, inc) for r, inc, dir_only in reversed(rules) if not dir_only]
+        self.dirs: list[tuple[re.Pattern[str], bool]] = [(r, i) for r, i, _ in reversed(rules)]
+        self.files = [(r, i) for r, i, dir_only in reversed(rules) if not dir_only]
 
     def check(self, rel: str) -> bool | None:
         """True: matched (ignored), False: re-included by a ``!`` pattern, None: no match.
@@ -85,8 +86,8 @@ def walk(root: Path, under: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
     """
     start = root / under if under else root
     if under and not start.is_dir():  # one file: search just it
-        with os.scandir(start.parent) as entries:
-            yield from ((under, e) for e in entries if e.name == start.name)
+        with os.scandir(start.parent) as scan:
+            yield from ((under, e) for e in scan if e.name == start.name)
         return
     rules = _root_rules(root)
     parts = under.split("/") if under else []
