@@ -45,6 +45,9 @@ def test_list_files_respects_gitignore_at_every_level(tools: ToolRegistry, works
                                "pkg/util.py"]  # fmt: skip
     assert tools.run("list_files", {"pattern": "*.py"})["files"] == ["calc.py", "pkg/util.py"]
     assert tools.run("list_files", {"path": "pkg", "pattern": "*.py"})["files"] == ["pkg/util.py"]
+    assert tools.run("list_files", {"pattern": "pkg/"})["files"] == [
+        "pkg/.gitignore", "pkg/keep.log", "pkg/util.py"
+    ]  # fmt: skip
 
 
 def test_list_files_is_capped_and_says_so(tools: ToolRegistry, workspace: Path) -> None:

@@ -31,7 +31,7 @@ def _glob(pattern: str) -> Matcher | None:
         return None
     if len(pattern) > MAX_PATTERN:
         raise UserInputError(f"the glob is longer than {MAX_PATTERN} characters")
-    return Matcher([pattern])
+    return Matcher([pattern], pruned=False)
 
 
 def list_files_in(ws: Workspace, pattern: str, path: str, limit: int) -> ToolResult:

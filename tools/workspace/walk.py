@@ -26,7 +26,7 @@ class Matcher:
     match folders only, so files are not tried against them.
     """
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], *, pruned: bool = True) -> None:
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
         rules = [
             (p.regex, bool(p.include), line.rstrip().endswith("/"))
@@ -34,7 +34,8 @@ class Matcher:
             if p.include is not None and p.regex is not None
         ]
         self.dirs: list[tuple[re.Pattern[str], bool]] = [(r, i) for r, i, _ in reversed(rules)]
-        self.files = [(r, i) for r, i, dir_only in reversed(rules) if not dir_only]
+        # In a walk an ignored folder is never entered, so folder patterns cannot match its files.
+        self.files = [(r, i) for r, i, dir_only in reversed(rules) if not (dir_only and pruned)]
 
     def check(self, rel: str) -> bool | None:
         """True: matched (ignored), False: re-included by a ``!`` pattern, None: no match.
