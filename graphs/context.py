@@ -9,7 +9,8 @@ from langchain_core.language_models import BaseChatModel
 
 from autan.config import Settings
 from autan.guards.base import GuardRunner, passthrough_runner
-from autan.tools.registry import ToolRegistry
+from autan.tools.base import ToolCatalog
+from autan.tools.spec import spec_of
 
 Recall = Callable[[str], Sequence[str]]
 
@@ -19,7 +20,7 @@ class AgentContext:
     """Model, tools, guards and settings of one agent."""
 
     model: BaseChatModel
-    tools: ToolRegistry
+    tools: ToolCatalog
     settings: Settings
     guards: GuardRunner = field(default_factory=passthrough_runner)
     instructions: str | None = None
@@ -27,7 +28,8 @@ class AgentContext:
 
     @property
     def requires_approval(self) -> frozenset[str]:
-        """Tools that run only after a human approves the call (edits by default)."""
+        """Tools that wait for a human: by setting, by declaration, and a model's edits."""
         from autan.tools.workspace.approval import gated
 
-        return gated(self.settings)
+        declared = {t.name for t in self.tools if spec_of(t).requires_approval}
+        return gated(self.settings) | declared

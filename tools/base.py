@@ -7,8 +7,8 @@ that turns whatever a tool returns or raises into ``{"ok": bool, ..., "error": n
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import ValidationError
@@ -16,6 +16,26 @@ from pydantic import ValidationError
 from autan.errors import AutanError
 
 ToolResult = dict[str, Any]
+
+
+class ToolCatalog(Protocol):
+    """What the planner and the tool runner need of a set of tools (``ToolRegistry`` is one)."""
+
+    def get(self, name: str) -> BaseTool:
+        """The tool called ``name``; ``NotFoundError`` naming close matches otherwise."""
+        ...
+
+    def names(self) -> list[str]:
+        """Tool names in a stable order."""
+        ...
+
+    def __contains__(self, name: object) -> bool:
+        """Whether a tool called ``name`` is in the catalog."""
+        ...
+
+    def __iter__(self) -> Iterator[BaseTool]:
+        """The tools."""
+        ...
 
 
 def ok(**fields: Any) -> ToolResult:
@@ -90,6 +110,10 @@ def make_tool(
 
 def tool_schema(tool: BaseTool) -> dict[str, Any]:
     """Name, description and JSON schema of a tool's arguments."""
-    schema: dict[str, Any] = tool.get_input_schema().model_json_schema()  # type: ignore[union-attr]
+    if isinstance(tool.args_schema, dict):  # a JSON schema as given (MCP tools)
+        schema = dict(tool.args_schema)
+        schema.pop("description", None)
+    else:
+        schema = tool.get_input_schema().model_json_schema()  # type: ignore[union-attr]
     schema.pop("title", None)
     return {"name": tool.name, "description": tool.description, "parameters": schema}
