@@ -102,6 +102,19 @@ class WebSettings(BaseModel):
     test_allow_loopback_ports: list[int] = Field(default_factory=list)
 
 
+class FileToolSettings(BaseModel):
+    """Limits of the workspace tools, and whether a model's edits wait for a human."""
+
+    approve_edits: bool = True
+    max_file_bytes: int = 10_000_000
+    max_read_bytes: int = 100_000
+    max_list: int = 1_000
+    max_matches: int = 200
+    max_line_chars: int = 300
+    max_diff_bytes: int = 1_000_000
+    grep_timeout_s: float = 10.0
+
+
 class RetrievalSettings(BaseModel):
     """Where documents are indexed and how they are embedded."""
 
@@ -212,6 +225,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    files: FileToolSettings = Field(default_factory=FileToolSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     requires_approval: list[str] = Field(default_factory=list)
     server: ServerSettings = Field(default_factory=ServerSettings)

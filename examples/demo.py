@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from contextlib import redirect_stdout
@@ -62,6 +63,19 @@ def run_demo(data_dir: Path) -> None:
         ["ask", "Summarise the meeting notes and check the deploy settings"],
     )
     automation(data_dir)
+    coding(data_dir)
+
+
+def start_flow(flow: str) -> str:
+    """Start a flow with --json, show its pause, and return its run id."""
+    console.print(f"\n[bold green]$ autan run {flow} --json[/bold green]")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = autan(["run", flow, "--json"])
+    print(out.getvalue().strip())
+    if code != 0:
+        raise SystemExit(f"demo step failed: autan run exited {code}")
+    return str(json.loads(out.getvalue())["run_id"])
 
 
 def automation(data_dir: Path) -> None:
@@ -71,21 +85,34 @@ def automation(data_dir: Path) -> None:
     os.environ["AUTAN_WORKSPACE"] = str(workspace)
     flow = str(workspace / "docs_report.yaml")
     console.print(Rule("[bold]5. Automation: a YAML flow pauses for approval, then resumes"))
-    console.print(f"\n[bold green]$ autan run {flow} --json[/bold green]")
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = autan(["run", flow, "--json"])
-    print(out.getvalue().strip())
-    if code != 0:
-        raise SystemExit(f"demo step failed: autan run exited {code}")
-    run_id = json.loads(out.getvalue())["run_id"]
+    run_id = start_flow(flow)
     step("", ["run", flow, "--resume", run_id, "--decision", "approve"], ["runs", "list"])
     console.print("\n[bold]report.md[/bold]")
     print((workspace / "report.md").read_text(encoding="utf-8").strip())
 
 
+def coding(data_dir: Path) -> None:
+    """Find why a test fails, test a fix on a sandboxed copy, apply it after approval."""
+    here = data_dir / "coding"
+    shutil.copytree(HERE / "automations", here)
+    project = here / "project"
+    os.environ["AUTAN_WORKSPACE"] = os.environ["AUTAN_SANDBOX__WORKSPACE"] = str(project)
+    console.print(Rule("[bold]6. Coding assistant: a failing test, a fix tested in the sandbox"))
+    git = shutil.which("git")
+    if git:  # a repository, so git_diff can show what the approved fix changed
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "start"]):
+            ident = ["-c", "user.name=demo", "-c", "user.email=demo@example.org"]
+            subprocess.run([git, *ident, *args], cwd=project, check=True)
+    step("", ["tool", "run", "grep", "--args", '{"pattern": "def sub"}'])
+    flow = str(here / "fix_failing_test.yaml")
+    run_id = start_flow(flow)
+    step("", ["run", flow, "--resume", run_id, "--decision", "approve"])
+    if git:
+        step("", ["tool", "run", "git_diff"])
+
+
 def local_model() -> None:
-    console.print(Rule("[bold]6. A real small model makes a grammar-constrained tool call"))
+    console.print(Rule("[bold]7. A real small model makes a grammar-constrained tool call"))
     sys.path.insert(0, str(HERE))
     import local_tool_call
 

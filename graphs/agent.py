@@ -11,7 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from autan.graphs.context import AgentContext
-from autan.graphs.nodes.approve import make_approve
+from autan.graphs.nodes.approve import make_approve, make_pin
 from autan.graphs.nodes.guard_input import make_guard_input
 from autan.graphs.nodes.guard_output import make_guard_output
 from autan.graphs.nodes.guard_tool_output import make_guard_tool_output
@@ -50,6 +50,7 @@ def build_agent_graph(
     g = StateGraph(AgentState)
     g.add_node("guard_input", make_guard_input(ctx))
     g.add_node("planner", make_planner(ctx))
+    g.add_node("pin", make_pin(ctx))
     g.add_node("approve", make_approve(ctx))
     g.add_node("tools", make_tools_node(ctx))
     g.add_node("guard_tool_output", make_guard_tool_output(ctx))
@@ -57,7 +58,12 @@ def build_agent_graph(
     g.add_node("respond", respond)
     g.add_edge(START, "guard_input")
     g.add_conditional_edges("guard_input", after_input, ["planner", "respond"])
-    g.add_conditional_edges("planner", make_route(ctx), ["tools", "approve", "guard_output"])
+    g.add_conditional_edges(
+        "planner",
+        make_route(ctx),
+        {"tools": "tools", "approve": "pin", "guard_output": "guard_output"},
+    )
+    g.add_edge("pin", "approve")
     g.add_edge("approve", "tools")
     g.add_edge("tools", "guard_tool_output")
     g.add_edge("guard_tool_output", "planner")

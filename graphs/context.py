@@ -28,6 +28,8 @@ class AgentContext:
 
     @property
     def requires_approval(self) -> frozenset[str]:
-        """Tools that run only after a human approves the call (by setting or by declaration)."""
+        """Tools that wait for a human: by setting, by declaration, and a model's edits."""
+        from autan.tools.workspace.approval import gated
+
         declared = {t.name for t in self.tools if spec_of(t).requires_approval}
-        return frozenset(self.settings.requires_approval) | declared
+        return gated(self.settings) | declared

@@ -46,10 +46,6 @@ class StepEnv:
 
     def tool(self, name: str) -> BaseTool:
         """A tool by name: the run's own tools first, then the built-ins."""
-        from autan.graphs.workflow_tools import WORKFLOW_TOOLS
-
-        if name not in self.extra_tools and name in WORKFLOW_TOOLS:
-            self.extra_tools[name] = WORKFLOW_TOOLS[name](self.settings)
         if name not in self.extra_tools:
             self.extra_tools[name] = ToolRegistry.configured(self.settings, [name]).get(name)
         return self.extra_tools[name]

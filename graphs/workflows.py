@@ -53,6 +53,7 @@ from autan.memory.checkpoints import close_checkpointer, open_checkpointer
 from autan.tools.guarded import settle
 from autan.tools.provenance import Provenance
 from autan.tools.spec import Trust, spec_of
+from autan.tools.workspace.approval import preview
 
 
 def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -94,6 +95,16 @@ def decision_of(value: Any, call_id: str | None = None) -> tuple[str, dict[str, 
     return str(value or "deny").strip().lower(), None
 
 
+def with_shown(decision: Any, payload: Mapping[str, Any]) -> Any:
+    """A decision on a tool step's edit, carrying the content hashes of the diff it was shown."""
+    calls = [c for c in payload.get("calls") or [] if c.get("id") == payload.get("step")]
+    shown = calls[0].get("preview") if calls else None
+    if not isinstance(shown, Mapping) or "base" not in shown:
+        return decision
+    verdict, edited = decision_of(decision, payload.get("step"))
+    return {"decision": verdict, "args": edited, "base": dict(shown["base"])}
+
+
 def _already(env: StepEnv, run_id: str, name: str) -> bool:
     latest = env.journal.latest(run_id, name)
     return bool(latest and latest[1] == "done")
@@ -109,13 +120,18 @@ def _tool(
     if gated and not _already(env, run_id, step.id):
         args = render_args(step, ctx)
         call = {"id": step.id, "name": step.tool, "args": args}
-        verdict, edited = decision_of(
-            interrupt({"type": "approval", "step": step.id, "calls": [call]}), step.id
-        )
+        shown = preview(env.tool(step.tool), args)
+        if shown is not None:
+            call["preview"] = shown
+        value = interrupt({"type": "approval", "step": step.id, "calls": [call]})
+        verdict, edited = decision_of(value, step.id)
+        seen = value.get("base") if isinstance(value, Mapping) else None
         if verdict == "edit" and edited is not None:
             step = step.model_copy(update={"args": edited})
         elif verdict != "approve":
             return {"halted": f"a human denied the call to {step.tool} at step {step.id}"}
+        elif seen and not args.get("base"):  # the edit runs against the content the human saw
+            step = step.model_copy(update={"args": {**step.args, "base": seen}})
     ask = partial(settle, step=step.id)
     done = guarded_tool(env, run_id, step.id, step, ctx, book, ask)
     update: dict[str, Any] = {"steps": {step.id: done.output}, "provenance": done.seen}
@@ -326,7 +342,7 @@ class Workflow:
         elif snap.interrupts:
             if decision is None:
                 return self._result(run_id)
-            inputs = Command(resume=decision)
+            inputs = Command(resume=with_shown(decision, snap.interrupts[0].value))
         elif not snap.next and not snap.tasks:  # finished (pending writes count as unfinished)
             return self._result(run_id)
         self.journal.set_status(run_id, "running")

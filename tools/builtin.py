@@ -1,4 +1,4 @@
-"""Built-in tools that need nothing but the standard library: calculator, clock, file reader."""
+"""Built-in tools that need nothing but the standard library: calculator and clock."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import ast
 import math
 import operator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
-from autan.errors import SecurityViolation, UserInputError
+from autan.errors import UserInputError
 from autan.tools.base import ToolResult, make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
 
@@ -88,62 +87,6 @@ def current_time(timezone: str = "UTC") -> ToolResult:
         raise UserInputError(f"unknown time zone {timezone!r}", hint="use an IANA name") from None
     now = datetime.now(UTC).astimezone(zone)
     return ok(iso=now.isoformat(timespec="seconds"), timezone=timezone, weekday=now.strftime("%A"))
-
-
-def confine(workspace: Path, path: str) -> Path:
-    """Resolve ``path`` inside ``workspace``; refuse ``..`` and symlink escapes."""
-    root = workspace.resolve()
-    candidate = (root / path).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise SecurityViolation(
-            f"path {path!r} resolves outside the workspace {root}",
-            rule="workspace-confinement",
-            hint="use a path inside the workspace",
-        )
-    return candidate
-
-
-def utf8_text(data: bytes, path: str, cut: bool = False) -> str:
-    """``data`` as text; ``UserInputError`` for binary files (a cut may split the last char)."""
-    try:
-        if b"\x00" in data[:8192]:
-            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if cut and exc.start >= len(data) - 3:
-            return data[: exc.start].decode("utf-8")
-        raise UserInputError(
-            f"{path} is not a UTF-8 text file (binary data)", hint="read_file reads text files only"
-        ) from None
-
-
-def make_read_file(settings: Settings) -> BaseTool:
-    """The read_file tool, confined to the settings' workspace directory."""
-    workspace = settings.workspace
-
-    def read_file(path: str, max_bytes: int = 100_000) -> ToolResult:
-        """Read a UTF-8 text file from the workspace.
-
-        Args:
-            path: Path relative to the workspace directory.
-            max_bytes: Read at most this many bytes.
-        """
-        target = confine(workspace, path)
-        if target.is_dir():
-            raise UserInputError(f"{path} is a directory, not a file", hint="name a file inside it")
-        if not target.is_file():
-            raise UserInputError(f"no such file in the workspace: {path}")
-        data = target.read_bytes()[: max(0, max_bytes) + 1]
-        truncated = len(data) > max_bytes
-        text = utf8_text(data[:max_bytes], path, cut=truncated)
-        return ok(path=str(target.relative_to(workspace.resolve())), text=text, truncated=truncated)
-
-    return declare(
-        make_tool(read_file),
-        effect=Effect.READ_ONLY,
-        output_trust=Trust.UNTRUSTED,
-        args={"path": "path"},
-    )
 
 
 def make_calculator(settings: Settings) -> BaseTool:

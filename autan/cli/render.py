@@ -70,11 +70,24 @@ def render(events: Iterable[Event]) -> dict[str, Any] | None:
     return pending
 
 
+def show_preview(shown: dict[str, Any] | None) -> None:
+    """Print the diff an editing call would make (or why it could not be computed)."""
+    if not shown:
+        return
+    if shown.get("error"):
+        err.print(f"[yellow]this call would fail as things stand:[/yellow] {shown['error']}")
+        return
+    for line in str(shown.get("diff", "")).splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        err.print(f"[{style}]{escape(line)}[/{style}]" if style else escape(line))
+
+
 def ask_human(payload: dict[str, Any]) -> Any:
     """Turn an interrupt into a decision at the terminal (approve / deny / edit)."""
     if payload.get("type") == "approval" and payload.get("calls"):
         decisions: dict[str, Any] = {}
         for call in payload.get("calls", []):
+            show_preview(call.get("preview"))
             err.print(f"[bold]Approve[/bold] {call['name']} {_short(call['args'], 400)}?")
             choice = typer.prompt("approve / deny / edit", default="deny").strip().lower()
             if choice.startswith("e"):

@@ -63,7 +63,11 @@ def test_read_file_reads_inside_the_workspace(registry: ToolRegistry, workspace:
         "ok": True,
         "path": "sub/a.txt",
         "text": "hello",
+        "start_line": 1,
+        "end_line": 1,
+        "total_lines": 1,
         "truncated": False,
+        "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
         "error": None,
     }
     capped = registry.run("read_file", {"path": "sub/a.txt", "max_bytes": 2})

@@ -73,3 +73,51 @@ def test_the_readme_automation_runs_and_resumes(tmp_path: Path) -> None:
     assert done.outputs == {"total": 32, "file": "report-ann.md"}
     assert (tmp_path / "report-ann.md").read_text(encoding="utf-8").startswith("Total 32")
     wf.close()
+
+
+def _fix_flow(here: Path) -> Workflow:
+    project = here / "project"
+    settings = load_settings(
+        workspace=project, sandbox={"workspace": project}, retrieval={"embedder": "hashing"}
+    )
+    return Workflow.load(here / "fix_failing_test.yaml", settings=settings)
+
+
+def test_fix_failing_test_asks_with_the_diff_then_fixes_the_real_file(here: Path) -> None:
+    calc = here / "project" / "calc.py"
+    original = calc.read_text(encoding="utf-8")
+    wf = _fix_flow(here)
+    try:
+        first = wf.start()
+    except AutanError as exc:
+        pytest.skip(f"the sandbox cannot run here: {exc.one_line()}")
+    assert first.status == "waiting" and first.interrupt["step"] == "review"
+    message = first.interrupt["message"]
+    assert "0 failed, 2 passed" in message  # the fix was tested on the sandboxed copy
+    assert "-    return a + b  # a bug the tests catch\n+    return a - b\n" in message
+    assert calc.read_text(encoding="utf-8") == original  # nothing changed before approval
+    done = wf.resume(first.run_id, "approve")
+    wf.close()
+    assert done.outputs == {
+        "before": "1 failed, 1 passed",
+        "applied": ["calc.py"],
+        "after": "0 failed, 2 passed",
+    }
+    assert calc.read_text(encoding="utf-8") == original.replace(
+        "return a + b  # a bug the tests catch", "return a - b"
+    )
+
+
+def test_fix_failing_test_reports_a_conflict_instead_of_overwriting(here: Path) -> None:
+    calc = here / "project" / "calc.py"
+    wf = _fix_flow(here)
+    try:
+        first = wf.start()
+    except AutanError as exc:
+        pytest.skip(f"the sandbox cannot run here: {exc.one_line()}")
+    theirs = calc.read_text(encoding="utf-8") + "\n\ndef mul(a, b):\n    return a * b\n"
+    calc.write_text(theirs, encoding="utf-8")  # someone edits the file while the run waits
+    with pytest.raises(AutanError, match="changed since the diff was made"):
+        wf.resume(first.run_id, "approve")
+    wf.close()
+    assert calc.read_text(encoding="utf-8") == theirs

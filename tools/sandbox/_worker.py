@@ -93,7 +93,11 @@ def file_diff(path: str, limit: int) -> str | None:
     lines = difflib.unified_diff(
         (old or "").splitlines(True), new.splitlines(True), "a/" + path, "b/" + path
     )
-    return "".join(lines)[:limit]
+    text = "".join(x if x.endswith("\n") else x + "\n\\ No newline at end of file\n" for x in lines)
+    if len(text) <= limit:
+        return text
+    # Cut at a line end and say so: the marker makes apply_diff refuse the partial diff.
+    return text[: text.rfind("\n", 0, limit) + 1] + "\\ autan: diff truncated\n"
 
 
 def changes(before: Stat, after: Stat, limit: int) -> list[dict[str, Any]]:
