@@ -153,7 +153,7 @@ class TraceCallbacks(BaseCallbackHandler):
         self._first_token[run_id] = time.perf_counter()
         self._start(run_id, parent_run_id, f"chat {model or 'model'}", attrs)
 
-    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """Record the time to the first streamed token."""
         started = self._first_token.pop(run_id, None)
         live = self._spans.get(run_id)

@@ -16,7 +16,17 @@ import typer
 
 from autan.errors import AutanError
 
-GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory")
+GROUPS = (
+    "core",
+    "tools",
+    "retrieval",
+    "web",
+    "guards",
+    "workflows",
+    "sessions",
+    "memory",
+    "eval_tools",
+)
 
 app = typer.Typer(
     name="autan",
