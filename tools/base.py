@@ -7,8 +7,8 @@ that turns whatever a tool returns or raises into ``{"ok": bool, ..., "error": n
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import ValidationError
@@ -17,6 +17,26 @@ from autan import tracing
 from autan.errors import AutanError
 
 ToolResult = dict[str, Any]
+
+
+class ToolCatalog(Protocol):
+    """What the planner and the tool runner need of a set of tools (``ToolRegistry`` is one)."""
+
+    def get(self, name: str) -> BaseTool:
+        """The tool called ``name``; ``NotFoundError`` naming close matches otherwise."""
+        ...
+
+    def names(self) -> list[str]:
+        """Tool names in a stable order."""
+        ...
+
+    def __contains__(self, name: object) -> bool:
+        """Whether a tool called ``name`` is in the catalog."""
+        ...
+
+    def __iter__(self) -> Iterator[BaseTool]:
+        """The tools."""
+        ...
 
 
 def ok(**fields: Any) -> ToolResult:
