@@ -1,9 +1,9 @@
 """Cost of tracing per agent step: autan's graph untraced (anchor) vs traced.
 
-The same function-backed planner and trivial tool run STEPS tool steps with no guard rails, so the
-time per step is the framework's own; "traced" records every span into an in-memory exporter
-(the cost of building spans, not of the network). Goal: off < 2 % (tracing is off by default and
-costs a check per span site), on < 10 %.
+The function-backed planner and trivial tool of benchmarks/overhead.py run STEPS tool steps with
+no guard rails, so the time per step is the framework's own. "Traced" records every span into an
+in-memory exporter (the cost of building spans, not of the network). Goal: on < 10 %; off is
+the default path, one check per span site.
 """
 
 from __future__ import annotations
@@ -13,39 +13,16 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 warnings.filterwarnings("ignore")
 
-from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-
 from autan import Agent, FunctionChatModel, load_settings, tracing  # noqa: E402
 from autan.guards.base import passthrough_runner  # noqa: E402
 from benchmarks._report import report  # noqa: E402
+from benchmarks.overhead import STEPS, noop, planner  # noqa: E402
 
-STEPS = 150
 REPEATS = 5
-
-
-@tool
-def noop(n: int) -> dict[str, Any]:
-    """Return its input.
-
-    Args:
-        n: any integer
-    """
-    return {"ok": True, "n": n}
-
-
-def planner(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
-    done = sum(1 for m in messages if m.type == "tool")
-    if done >= STEPS:
-        return AIMessage(content="finished")
-    return AIMessage(
-        content="", tool_calls=[{"name": "noop", "args": {"n": done}, "id": f"c{done}"}]
-    )
 
 
 def per_step_ms() -> float:

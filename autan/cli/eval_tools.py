@@ -27,7 +27,7 @@ def _categories(text: str) -> list[str]:
     return names
 
 
-def _models(spec: str, mode: str) -> list[tuple[str, Any]]:
+def _models(spec: str, mode: str, max_new_tokens: int) -> list[tuple[str, Any]]:
     from autan.agents.models.spec import load_model
 
     if mode not in MODES:
@@ -36,6 +36,7 @@ def _models(spec: str, mode: str) -> list[tuple[str, Any]]:
     for constrained in MODES[mode]:
         settings = settings_for(spec)
         settings.model.constrained = constrained
+        settings.model.max_new_tokens = max_new_tokens
         out.append(("constrained" if constrained else "free", load_model(spec, settings)))
     return out
 
@@ -51,6 +52,9 @@ def eval_tools(
         str | None,
         typer.Option("--tool-choice", help="auto or any (default: any, irrelevance auto)"),
     ] = None,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", min=16, help="reply budget per case")
+    ] = 160,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="also write the JSON here")] = None,
 ) -> None:
@@ -63,7 +67,7 @@ def eval_tools(
     if tool_choice not in (None, "auto", "any"):
         raise UserInputError(f"unknown --tool-choice {tool_choice!r}", hint="use auto or any")
     cats = {c: load_cases(c, limit) for c in _categories(category)}
-    models = _models(model, mode)
+    models = _models(model, mode, max_new_tokens)
     scores = []
     total = sum(len(v) for v in cats.values()) * len(models)
     with Progress(console=Console(stderr=True), transient=True) as bar:
