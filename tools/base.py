@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import ValidationError
 
+from autan import tracing
 from autan.errors import AutanError
 
 ToolResult = dict[str, Any]
@@ -73,20 +74,36 @@ def normalise(raw: Any) -> ToolResult:
     return ok(output=json.loads(json.dumps(raw, default=str)))
 
 
+def _tool_span_attributes(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:
+    """GenAI ``execute_tool`` attributes; the arguments appear only as a hash."""
+    return {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool.name,
+        "gen_ai.tool.type": "function",
+        "autan.tool.arguments.sha256": tracing.digest(dict(args)) if tracing.enabled() else None,
+    }
+
+
 def run_tool(tool: BaseTool, args: Mapping[str, Any]) -> ToolResult:
     """Run a tool synchronously; never raises for tool failures."""
-    try:
-        return normalise(tool.invoke(dict(args)))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes data for the planner
-        return from_error(exc)
+    with tracing.span(f"execute_tool {tool.name}", _tool_span_attributes(tool, args)) as live:
+        try:
+            result = normalise(tool.invoke(dict(args)))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes data for the planner
+            result = from_error(exc)
+        tracing.record_result(live, result)
+        return result
 
 
 async def arun_tool(tool: BaseTool, args: Mapping[str, Any]) -> ToolResult:
     """Run a tool asynchronously; never raises for tool failures."""
-    try:
-        return normalise(await tool.ainvoke(dict(args)))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes data for the planner
-        return from_error(exc)
+    with tracing.span(f"execute_tool {tool.name}", _tool_span_attributes(tool, args)) as live:
+        try:
+            result = normalise(await tool.ainvoke(dict(args)))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes data for the planner
+            result = from_error(exc)
+        tracing.record_result(live, result)
+        return result
 
 
 def make_tool(

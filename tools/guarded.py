@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
+from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
 from autan.tools.base import ToolResult, fail, run_tool
 from autan.tools.provenance import Provenance
@@ -208,7 +209,9 @@ class GuardedTools:
             current[name] = verdict.text if verdict.action == "redact" else value
         caps = self.guards.capabilities
         if caps is not None:
-            verdict = caps.check(tool.name, spec, current, ledger)
+            with tracing.span("guard capability", {"autan.guard.stage": "capability"}) as live:
+                verdict = caps.check(tool.name, spec, current, ledger)
+                live.set_attribute("autan.guard.action", verdict.action)
             if verdict.action != "allow":
                 verdict = ask("capability", verdict)
                 recorded.append(record("capability", verdict))

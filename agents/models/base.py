@@ -14,6 +14,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from autan.agents.models.schema_types import normalise_tool
+
 ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
 
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -35,8 +37,8 @@ def apply_stop(text: str, stop: Sequence[str] | None) -> str:
 
 
 def openai_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
-    """Tools in OpenAI's ``{"type": "function", "function": {...}}`` format."""
-    return [convert_to_openai_tool(t) for t in tools]
+    """Tools in OpenAI's ``{"type": "function", "function": {...}}`` format, types normalised."""
+    return [normalise_tool(convert_to_openai_tool(t)) for t in tools]
 
 
 def tool_names(tools: Sequence[dict[str, Any]] | None) -> list[str]:

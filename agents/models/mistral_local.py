@@ -106,7 +106,8 @@ class LocalChatModel(ToolBindingChatModel):
         prompt = fmt.encode(messages, tools)
         plan = _Plan(prompt, self._sampling(kwargs), tools, list(stop or []))
         processors = []
-        if tools and self.constrained:
+        # with no call token in the vocabulary only the grammar can force a call
+        if tools and (self.constrained or (force and fmt.tool_call_token is None)):
             most = 1 if kwargs.get("parallel_tool_calls") is False else MAX_CALLS
             decoder = self._decoder()
             processors.append(decoder.processor(tools, force_call=bool(force), max_calls=most))

@@ -17,27 +17,23 @@ from autan.agents.models.mistral_format import message_text
 from autan.errors import ConfigError, UserInputError
 
 TOOLS_PROMPT = (
-    "You can call tools. To call one, reply with only a JSON object such as {example} "
-    "(a JSON list of such objects for several calls) and nothing else. Otherwise answer in "
-    "plain text.\nTools:\n"
+    "You can call tools. To call one, reply with only a JSON object of the form "
+    '{"name": "<tool name>", "arguments": {"<argument>": <value>}} '
+    "(a JSON list of such objects for several calls) and nothing else; take the tool name and "
+    "the arguments from the list below and the values from the conversation. Otherwise answer "
+    "in plain text.\nTools:\n"
 )
-_PLACEHOLDER = {"string": "...", "integer": 1, "number": 1.5, "boolean": True, "array": []}
 _END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
 
 
-def example_call(tool: dict[str, Any]) -> str:
-    """A call to ``tool`` with placeholder values, shown to the model as the shape to copy."""
-    params = tool["function"].get("parameters") or {}
-    props = params.get("properties") or {}
-    names = params.get("required") or list(props)[:1]
-    args = {n: _PLACEHOLDER.get(str(props.get(n, {}).get("type")), "...") for n in names}
-    return json.dumps({"name": tool["function"]["name"], "arguments": args})
-
-
 def describe_tools(tools: Sequence[dict[str, Any]]) -> str:
-    """The tool section of the system prompt: an example call, then one JSON line per tool."""
+    """The tool section of the system prompt: the call shape, then one JSON line per tool.
+
+    The shape is neutral (no real tool with made-up values), so a small model has nothing to
+    copy but the form.
+    """
     lines = [json.dumps(t["function"], separators=(",", ":")) for t in tools]
-    return TOOLS_PROMPT.format(example=example_call(tools[0])) + "\n".join(lines)
+    return TOOLS_PROMPT + "\n".join(lines)
 
 
 def _role_and_text(message: BaseMessage) -> tuple[str, str]:

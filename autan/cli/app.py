@@ -31,6 +31,7 @@ GROUPS = (
     "serve",
     "mcp",
     "evals",
+    "eval_tools",
 )
 
 app = typer.Typer(

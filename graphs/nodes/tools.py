@@ -6,6 +6,7 @@ screen``); the raw results enter the thread's provenance ledger before any rail 
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,9 @@ def run_calls(ctx: AgentContext, calls: Sequence[ToolCall]) -> list[ToolResult]:
 
     if len(calls) == 1:
         return [one(calls[0])]
-    return list(_pool().map(one, calls))
+    # each call runs in a copy of this node's context, so its trace span nests under the node
+    futures = [_pool().submit(contextvars.copy_context().run, one, c) for c in calls]
+    return [f.result() for f in futures]
 
 
 def pending_calls(messages: Sequence[BaseMessage]) -> list[ToolCall]:

@@ -67,3 +67,21 @@ def test_agent_run_with_constrained_calls_completes(smollm2_dir: Path, settings:
     last = state["messages"][-1]
     assert isinstance(last, AIMessage) and not last.tool_calls
     assert last.response_metadata.get("finish_reason") not in {"step_budget", "repair_budget"}
+
+
+def test_tool_choice_any_forces_a_call_without_a_call_token(
+    smollm2_dir: Path, settings: Settings
+) -> None:
+    settings.model.constrained = False  # no grammar asked for: forcing must still hold
+    settings.model.max_new_tokens = 48
+    model = LocalChatModel.from_settings(str(smollm2_dir), settings)
+    assert model.runtime.format.tool_call_token is None
+    from autan.tools.registry import ToolRegistry
+
+    tools = list(ToolRegistry.builtin(settings, ["calculator"]))
+    question = "What is 12 times 7?"
+    free = model.bind_tools(tools).invoke(question)
+    forced = model.bind_tools(tools, tool_choice="any").invoke(question)
+    assert isinstance(free, AIMessage) and isinstance(forced, AIMessage)
+    assert not free.tool_calls, "unforced, this model answers in text"
+    assert [c["name"] for c in forced.tool_calls] == ["calculator"]

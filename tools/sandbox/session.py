@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from autan import tracing
 from autan.config import SandboxSettings
 from autan.errors import AutanError, BackendError, ConfigError, UserInputError
 from autan.tools.sandbox.launch import Spawn
@@ -125,6 +126,15 @@ class Session:
         return self._call({"op": "command", "command": text}, lim)
 
     def _call(self, request: dict[str, Any], lim: Limits) -> ExecResult:
+        attrs = {"autan.sandbox.op": request["op"], "autan.sandbox.backend": self.settings.backend}
+        with tracing.span("sandbox.exec", attrs) as live:
+            result = self._call_worker(request, lim)
+            if tracing.enabled():
+                live.set_attribute("autan.sandbox.duration_ms", result.duration_ms)
+                tracing.record_result(live, result.to_dict())
+            return result
+
+    def _call_worker(self, request: dict[str, Any], lim: Limits) -> ExecResult:
         request |= {
             "timeout": lim.timeout_s,
             "cpu_s": lim.cpu_s,

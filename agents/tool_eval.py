@@ -1,0 +1,227 @@
+"""Tool-calling accuracy on the Berkeley Function Calling Leaderboard's data, with BFCL's checker.
+
+The cases and the AST checker come from the ``bfcl-eval`` package (installed without its vendor
+SDKs; see ``checker``). Each case's functions become OpenAI-format tools (dots in names become
+underscores, as BFCL does for such APIs), the model answers the case's first turn, and its tool
+calls are judged by BFCL's own ``ast_checker``. ``irrelevance`` cases pass when the model calls
+nothing. Multi-turn categories run BFCL's stateful API simulators and are not covered here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from autan.errors import AutanError, ConfigError, UserInputError
+
+CATEGORIES = {
+    "simple": "BFCL_v4_simple_python.json",
+    "multiple": "BFCL_v4_multiple.json",
+    "parallel": "BFCL_v4_parallel.json",
+    "parallel_multiple": "BFCL_v4_parallel_multiple.json",
+    "irrelevance": "BFCL_v4_irrelevance.json",
+}
+# BFCL's category names, which its checker branches on
+_CHECKER_CATEGORY = {
+    "simple": "simple_python",
+    "multiple": "multiple",
+    "parallel": "parallel",
+    "parallel_multiple": "parallel_multiple",
+}
+_CHECKER_MODEL = "autan"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One BFCL test case."""
+
+    id: str
+    category: str
+    messages: list[BaseMessage]
+    functions: list[dict[str, Any]]
+    answer: list[dict[str, Any]] | None
+
+
+@dataclass
+class Score:
+    """Accuracy of one category in one decoding mode."""
+
+    category: str
+    mode: str
+    total: int = 0
+    correct: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Share of cases judged correct."""
+        return self.correct / self.total if self.total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (at most five failures kept as examples)."""
+        out = asdict(self)
+        out["accuracy"] = round(self.accuracy, 4)
+        out["failures"] = self.failures[:5]
+        return out
+
+
+def _data(name: str) -> Any:
+    try:
+        return resources.files("bfcl_eval") / "data" / name
+    except ModuleNotFoundError:
+        raise ConfigError(
+            "autan eval tools needs BFCL's data and checker",
+            hint="pip install --no-deps bfcl-eval (its vendor SDKs are not needed)",
+        ) from None
+
+
+def _lines(name: str) -> Iterator[dict[str, Any]]:
+    with _data(name).open("r", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _messages(turn: Sequence[dict[str, str]]) -> list[BaseMessage]:
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds.get(m["role"], HumanMessage)(content=m["content"]) for m in turn]
+
+
+def load_cases(category: str, limit: int | None = None) -> list[Case]:
+    """The first ``limit`` cases of ``category`` (all when None)."""
+    if category not in CATEGORIES:
+        raise UserInputError(
+            f"unknown BFCL category {category!r}", hint=f"use one of {', '.join(CATEGORIES)}"
+        )
+    answers: dict[str, Any] = {}
+    if category != "irrelevance":
+        answers = {
+            a["id"]: a["ground_truth"] for a in _lines(f"possible_answer/{CATEGORIES[category]}")
+        }
+    cases: list[Case] = []
+    for row in _lines(CATEGORIES[category]):
+        if limit is not None and len(cases) >= limit:
+            break
+        turn = row["question"][0]
+        cases.append(
+            Case(row["id"], category, _messages(turn), row["function"], answers.get(row["id"]))
+        )
+    return cases
+
+
+def as_tools(functions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BFCL function docs as OpenAI-format tools (autan's binding normalises their types)."""
+    tools = []
+    for fn in functions:
+        spec = {**fn, "name": fn["name"].replace(".", "_")}
+        tools.append({"type": "function", "function": spec})
+    return tools
+
+
+def checker() -> Callable[..., dict[str, Any]]:
+    """BFCL's ``ast_checker``.
+
+    Its module imports ``bfcl_eval.constants.model_config`` only to ask whether a model's
+    function names use underscores for dots; that module imports every vendor SDK BFCL supports.
+    A stand-in answers the one question (yes: ``as_tools`` makes that change) so the checker
+    loads without them.
+    """
+    name = "bfcl_eval.constants.model_config"
+    if name not in sys.modules:
+        stub = types.ModuleType(name)
+        stub.MODEL_CONFIG_MAPPING = {_CHECKER_MODEL: types.SimpleNamespace(underscore_to_dot=True)}  # type: ignore[attr-defined]
+        sys.modules[name] = stub
+    try:
+        from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
+    except ModuleNotFoundError:
+        raise ConfigError(
+            "autan eval tools needs BFCL's checker", hint="pip install --no-deps bfcl-eval"
+        ) from None
+    return ast_checker  # type: ignore[no-any-return]
+
+
+def judge(case: Case, reply: AIMessage, check: Callable[..., dict[str, Any]]) -> tuple[bool, str]:
+    """Whether ``reply`` answers ``case`` correctly, and why not."""
+    calls = [{c["name"]: c.get("args") or {}} for c in reply.tool_calls]
+    if case.answer is None:  # irrelevance: no function fits, so no call is right
+        return (not calls, "called a tool although none fits" if calls else "")
+    if not calls:
+        return False, "no tool call"
+    from bfcl_eval.constants.enums import Language
+
+    functions = [{**f, "name": f["name"].replace(".", "_")} for f in case.functions]
+    verdict = check(
+        functions,
+        calls,
+        case.answer,
+        Language.PYTHON,
+        _CHECKER_CATEGORY[case.category],
+        _CHECKER_MODEL,
+    )
+    return bool(verdict["valid"]), "; ".join(str(e) for e in verdict.get("error", []))[:300]
+
+
+def tool_choice_for(category: str, choice: str | None) -> str:
+    """The tool choice a category runs with: forced calls where a call is due, else ``auto``."""
+    if choice is not None:
+        return choice
+    return "auto" if category == "irrelevance" else "any"
+
+
+def run_case(model: BaseChatModel, case: Case, choice: str) -> AIMessage:
+    """The model's reply to one case (an error becomes an empty reply)."""
+    try:
+        reply = model.bind_tools(as_tools(case.functions), tool_choice=choice).invoke(case.messages)
+    except AutanError as exc:  # a case the model cannot take is a miss, not the end of the run
+        return AIMessage(content=f"error: {exc.one_line()}")
+    return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
+
+
+def evaluate(
+    model: BaseChatModel,
+    cases: Sequence[Case],
+    mode: str,
+    choice: str | None = None,
+    progress: Callable[[], None] | None = None,
+) -> Score:
+    """Score ``model`` on ``cases`` (all of one category)."""
+    check = checker()
+    score = Score(cases[0].category if cases else "", mode)
+    for case in cases:
+        reply = run_case(model, case, tool_choice_for(case.category, choice))
+        ok, why = judge(case, reply, check)
+        score.total += 1
+        score.correct += int(ok)
+        if not ok:
+            calls = [{c["name"]: c.get("args")} for c in reply.tool_calls]
+            score.failures.append({"id": case.id, "why": why, "calls": calls})
+        if progress is not None:
+            progress()
+    return score
+
+
+def markdown(model: str, scores: Sequence[Score]) -> str:
+    """A markdown table: one row per category, one column per mode."""
+    modes = list(dict.fromkeys(s.mode for s in scores))
+    cats = list(dict.fromkeys(s.category for s in scores))
+    by = {(s.category, s.mode): s for s in scores}
+    head = "| category | cases | " + " | ".join(modes) + " |"
+    lines = [
+        f"BFCL tool-calling accuracy, model `{model}`",
+        "",
+        head,
+        "|" + "---|" * (len(modes) + 2),
+    ]
+    for c in cats:
+        n = max(by[(c, m)].total for m in modes if (c, m) in by)
+        cells = [f"{by[(c, m)].accuracy:.0%}" if (c, m) in by else "—" for m in modes]
+        lines.append(f"| {c} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""``autan eval tools``: tool-calling accuracy of a model on BFCL's data and checker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from autan.cli._common import emit_json, settings_for, shared_group
+from autan.errors import UserInputError
+
+MODES = {"both": (True, False), "constrained": (True,), "free": (False,)}
+
+
+def _categories(text: str) -> list[str]:
+    from autan.agents.tool_eval import CATEGORIES
+
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in names if c not in CATEGORIES]
+    if unknown or not names:
+        raise UserInputError(
+            f"unknown category {unknown[0]!r}" if unknown else "no category given",
+            hint=f"--category takes a comma-separated list of {', '.join(CATEGORIES)}",
+        )
+    return names
+
+
+def _models(spec: str, mode: str, max_new_tokens: int) -> list[tuple[str, Any]]:
+    from autan.agents.models.spec import load_model
+
+    if mode not in MODES:
+        raise UserInputError(f"unknown --mode {mode!r}", hint="use both, constrained or free")
+    out = []
+    for constrained in MODES[mode]:
+        settings = settings_for(spec)
+        settings.model.constrained = constrained
+        settings.model.max_new_tokens = max_new_tokens
+        out.append(("constrained" if constrained else "free", load_model(spec, settings)))
+    return out
+
+
+def eval_tools(
+    model: Annotated[str, typer.Option("--model", "-m", help="the model spec to measure")],
+    category: Annotated[
+        str, typer.Option("--category", help="comma-separated BFCL categories")
+    ] = "simple,multiple,parallel,irrelevance",
+    mode: Annotated[str, typer.Option("--mode", help="both, constrained or free")] = "both",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="cases per category")] = None,
+    tool_choice: Annotated[
+        str | None,
+        typer.Option("--tool-choice", help="auto or any (default: any, irrelevance auto)"),
+    ] = None,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", min=16, help="reply budget per case")
+    ] = 160,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="also write the JSON here")] = None,
+) -> None:
+    """BFCL accuracy per category, constrained vs free decoding, with BFCL's own AST checker."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from autan.agents.tool_eval import evaluate, load_cases, markdown
+
+    if tool_choice not in (None, "auto", "any"):
+        raise UserInputError(f"unknown --tool-choice {tool_choice!r}", hint="use auto or any")
+    cats = {c: load_cases(c, limit) for c in _categories(category)}
+    models = _models(model, mode, max_new_tokens)
+    scores = []
+    total = sum(len(v) for v in cats.values()) * len(models)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("BFCL", total=total)
+        for name, chat in models:
+            for cases in cats.values():
+                step = lambda: bar.advance(task)  # noqa: E731 - one tick per case
+                scores.append(evaluate(chat, cases, name, tool_choice, step))
+    body = {"model": model, "limit": limit, "scores": [s.as_dict() for s in scores]}
+    if out is not None:
+        out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    if json_out:
+        emit_json(body)
+    else:
+        typer.echo(markdown(model, scores))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval tools`` to the shared ``eval`` group."""
+    shared_group(app, "eval", "Measure retrieval, guards, tool calling.").command("tools")(
+        eval_tools
+    )

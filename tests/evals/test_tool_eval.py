@@ -1,0 +1,102 @@
+"""``autan eval tools``: BFCL cases through autan's tool binding, judged by BFCL's own checker."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage
+
+from autan import FunctionChatModel
+from autan.agents.models.schema_types import normalise_schema
+from autan.agents.models.template_format import describe_tools
+from autan.agents.tool_eval import as_tools, evaluate, load_cases
+from autan.cli.app import main
+from autan.errors import UserInputError
+
+pytest.importorskip("bfcl_eval")
+
+
+def _truth_planner(wrong_every: int) -> FunctionChatModel:
+    """Answers a case with BFCL's first ground-truth value, except every ``wrong_every``-th."""
+    seen: list[int] = []
+    truths = {c.messages[-1].content: c for c in load_cases("simple", 6)}
+
+    def plan(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+        seen.append(1)
+        case = truths[messages[-1].content]
+        assert case.answer is not None
+        ((name, options),) = case.answer[0].items()
+        args = {k: v[0] for k, v in options.items() if v and v[0] != ""}
+        if len(seen) % wrong_every == 0:
+            args = {}
+        call = {"name": name.replace(".", "_"), "args": args, "id": f"c{len(seen)}"}
+        return AIMessage(content="", tool_calls=[call])
+
+    return FunctionChatModel(func=plan)
+
+
+def test_scores_come_from_bfcls_checker() -> None:
+    score = evaluate(_truth_planner(wrong_every=3), load_cases("simple", 6), "free")
+    assert (score.total, score.correct) == (6, 4)
+    assert len(score.failures) == 2 and score.failures[0]["why"]
+
+
+def test_irrelevance_passes_only_without_a_call() -> None:
+    cases = load_cases("irrelevance", 3)
+    quiet = FunctionChatModel(func=lambda m, t: AIMessage(content="No tool fits."))
+    assert evaluate(quiet, cases, "free").correct == 3
+    call = {"name": cases[0].functions[0]["name"].replace(".", "_"), "args": {}, "id": "x"}
+    eager = FunctionChatModel(func=lambda m, t: AIMessage(content="", tool_calls=[call]))
+    assert evaluate(eager, cases[:1], "free").correct == 0
+
+
+def test_bfcl_types_are_normalised_the_same_way_in_both_modes() -> None:
+    case = load_cases("simple", 1)[0]
+    assert case.functions[0]["parameters"]["type"] == "dict"
+    schema = normalise_schema(as_tools(case.functions)[0]["function"]["parameters"])
+    assert schema["type"] == "object"
+    assert normalise_schema({"type": "tuple", "items": {"type": "float"}}) == {
+        "type": "array",
+        "items": {"type": "number"},
+    }
+    assert normalise_schema({"type": "any", "description": "x"}) == {"description": "x"}
+    with pytest.raises(UserInputError, match="'complex'"):
+        normalise_schema({"properties": {"z": {"type": "complex"}}})
+
+
+def test_the_prompt_example_is_not_a_real_tool_with_placeholders() -> None:
+    tools = as_tools(load_cases("simple", 1)[0].functions)
+    text = describe_tools(tools)
+    first_line = text.split("Tools:")[0]
+    assert tools[0]["function"]["name"] not in first_line
+    assert "<tool name>" in first_line
+
+
+def test_cli_json_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    script = tmp_path / "quiet.yaml"
+    script.write_text("turns:\n  - text: nothing to call\n", encoding="utf-8")
+    code = main(
+        [
+            "eval",
+            "tools",
+            "--model",
+            f"scripted:{script}",
+            "--category",
+            "irrelevance,simple",
+            "--limit",
+            "2",
+            "--mode",
+            "free",
+            "--json",
+        ]
+    )
+    out, _ = capsys.readouterr()
+    body = json.loads(out)
+    assert code == 0
+    acc = {s["category"]: s["accuracy"] for s in body["scores"]}
+    assert acc == {"irrelevance": 1.0, "simple": 0.0}
+    code = main(["eval", "tools", "--model", f"scripted:{script}", "--category", "nope"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "unknown category 'nope'" in err
