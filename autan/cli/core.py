@@ -118,7 +118,7 @@ def ask(
     if session is None and resume is None and (client := server_client(model, tools)):
         from autan.cli import remote
 
-        remote.ask(client, question, thread, json_out)
+        remote.ask(client, question or "", thread, json_out)
         return
     thread_id = _thread(session, thread)
     agent = _agent(model, tools, durable=True)  # a run waiting for approval outlives the process

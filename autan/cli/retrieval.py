@@ -76,15 +76,18 @@ def ingest(
 
 
 def _ingest_remote(
-    paths: list[Path], collection: str | None, tags: list[str], json_out: bool
+    paths: list[str], collection: str | None, tags: list[str], json_out: bool
 ) -> bool:
     """Ingest through a server if one is configured or running; False if there is none."""
     client = server_client()
     if client is None:
         return False
+    if any(not p.strip() for p in paths):
+        raise UserInputError("an empty path was given", hint="name the files or folders to index")
     from autan.cli import remote
 
-    _show_report(remote.ingest(client, paths, collection, tags, client.keyed), json_out)
+    files = [Path(p) for p in paths]
+    _show_report(remote.ingest(client, files, collection, tags, client.keyed), json_out)
     return True
 
 
