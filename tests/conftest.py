@@ -50,7 +50,7 @@ _STANDARD: dict[str, int] = {}
 
 
 def _is_standard(item: pytest.Item) -> bool:
-    if item.get_closest_marker("standard") is not None:
+    if item.get_closest_marker("standard_suite") is not None:
         return True
     try:
         from langchain_tests.base import BaseStandardTests
@@ -61,7 +61,7 @@ def _is_standard(item: pytest.Item) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "standard: a test from an ecosystem standard suite")
+    config.addinivalue_line("markers", "standard_suite: a test from an ecosystem standard suite")
     if hasattr(config.option, "benchmark_disable"):
         config.option.benchmark_disable = True  # run the suites' timing tests once, untimed
 
@@ -69,11 +69,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _is_standard(item):
-            item.add_marker("standard")
+            item.add_marker("standard_suite")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "standard" not in report.keywords:
+    if "standard_suite" not in report.keywords:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
         outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome

@@ -39,7 +39,8 @@ class TestLocalSmolLM2Integration(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": str(_WEIGHTS["smollm2"]), "constrained": True, "max_tokens": 32}
+        weights = str(_WEIGHTS["smollm2"])
+        return {"model": weights, "constrained": True, "max_tokens": 24, "timeout": None}
 
     @property
     def supports_model_override(self) -> bool:
