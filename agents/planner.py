@@ -9,7 +9,7 @@ from typing import Any, cast
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, ValidationError
 
-from autan.tools.registry import ToolRegistry
+from autan.tools.base import ToolCatalog
 
 SYSTEM_PROMPT = """You are autan, a careful assistant that solves tasks step by step with tools.
 
@@ -39,7 +39,7 @@ def system_prompt(
     return SystemMessage(content="\n\n".join(parts))
 
 
-def _call_error(call: dict[str, Any], registry: ToolRegistry) -> str | None:
+def _call_error(call: dict[str, Any], registry: ToolCatalog) -> str | None:
     name = call.get("name") or ""
     if name not in registry:
         return f"unknown tool {name!r}; available tools: {', '.join(registry.names())}"
@@ -54,7 +54,7 @@ def _call_error(call: dict[str, Any], registry: ToolRegistry) -> str | None:
     return None
 
 
-def repair_messages(message: AIMessage, registry: ToolRegistry) -> list[ToolMessage]:
+def repair_messages(message: AIMessage, registry: ToolCatalog) -> list[ToolMessage]:
     """Error tool messages for every invalid call in ``message`` (empty when all are valid).
 
     Calls the model could not even format (``invalid_tool_calls``) are reported too, so the

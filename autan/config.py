@@ -116,10 +116,12 @@ class RetrievalSettings(BaseModel):
 
 
 class GuardSettings(BaseModel):
-    """Which guard policy runs and where the audit log goes."""
+    """Which guard policy runs, which of its layers are on, and where the audit log goes."""
 
     policy: Path | None = None
     audit: bool = True
+    rails: bool = True  # false: no detection rail runs at any stage (the policy's stages)
+    capabilities: bool = True  # false: the capability (information-flow) policy is off
 
 
 class MemorySettings(BaseModel):

@@ -9,7 +9,7 @@ from langchain_core.language_models import BaseChatModel
 
 from autan.config import Settings
 from autan.guards.base import GuardRunner, passthrough_runner
-from autan.tools.registry import ToolRegistry
+from autan.tools.base import ToolCatalog
 
 Recall = Callable[[str], Sequence[str]]
 
@@ -19,7 +19,7 @@ class AgentContext:
     """Model, tools, guards and settings of one agent."""
 
     model: BaseChatModel
-    tools: ToolRegistry
+    tools: ToolCatalog
     settings: Settings
     guards: GuardRunner = field(default_factory=passthrough_runner)
     instructions: str | None = None

@@ -11,12 +11,21 @@ from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import add_messages
 
+from autan.tools.provenance import Provenance
+from autan.tools.spec import Trust
+
 
 class AgentState(TypedDict, total=False):
-    """Messages are the history; the rest is what guards and the CLI report about a turn."""
+    """Messages are the history; the rest is what guards and the CLI report about a turn.
+
+    ``provenance`` holds every raw tool result with its declared trust (``{"trust", "origin",
+    "text"}``): the capability policy traces tool arguments through it, before any rail
+    redacted or withheld what the planner saw.
+    """
 
     messages: Annotated[list[AnyMessage], add_messages]
     verdicts: Annotated[list[dict[str, Any]], operator.add]
+    provenance: Annotated[list[dict[str, Any]], operator.add]
     blocked: bool
     answer: str
     sources: list[dict[str, Any]]
@@ -63,3 +72,16 @@ def citations(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             if isinstance(c, dict) and "id" in c:
                 found[str(c["id"])] = c
     return list(found.values())
+
+
+def ledger(state: AgentState, instructions: str | None = None) -> Provenance:
+    """The provenance ledger of a thread: the user's messages, then every raw tool result."""
+    book = Provenance()
+    if instructions:
+        book.add(Trust.TRUSTED, "instructions", instructions)
+    for m in state.get("messages") or ():
+        if m.type == "human":
+            book.add_user(str(m.content))
+    for p in state.get("provenance") or ():
+        book.add(p["trust"], str(p["origin"]), p["text"])
+    return book

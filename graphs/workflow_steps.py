@@ -16,26 +16,32 @@ from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from autan.config import Settings
-from autan.errors import AutanError, BackendError, UserInputError
+from autan.errors import AutanError, BackendError, SecurityViolation, UserInputError
 from autan.graphs.workflow_journal import Journal, NeedsHuman, StepFailed, call_with_timeout
 from autan.graphs.workflow_schema import AgentStep, LlmStep, MapStep, StepBase, ToolStep
 from autan.graphs.workflow_template import render_text, render_value
+from autan.guards.base import GuardRunner, Verdict, passthrough_runner
 from autan.tools.base import run_tool
+from autan.tools.guarded import Ask, GuardedTools, deny
 from autan.tools.idempotency import keyed
+from autan.tools.provenance import Provenance, ledger_text
 from autan.tools.registry import ToolRegistry
+from autan.tools.spec import Trust, spec_of
 
 Body = Callable[[], Any]
 
 
 @dataclass
 class StepEnv:
-    """Everything steps share in one run: settings, journal, checkpointer, tools and models."""
+    """Everything steps share in one run: settings, journal, checkpointer, tools, guards, models."""
 
     settings: Settings
     journal: Journal
     saver: BaseCheckpointSaver[Any]
     model_spec: str
     extra_tools: dict[str, BaseTool] = field(default_factory=dict)
+    guards: GuardRunner = field(default_factory=passthrough_runner)
+    request: str = ""  # the user's own words for this run (the flow file), see run_ledger
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
 
     def tool(self, name: str) -> BaseTool:
@@ -101,12 +107,23 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, StepFailed | BackendError) or not isinstance(exc, AutanError)
 
 
-def tool_body(env: StepEnv, step: ToolStep, ctx: Mapping[str, Any]) -> Body:
-    """Call the tool with rendered arguments; ``ok: false`` fails the attempt."""
-    tool = env.tool(step.tool)
+def render_args(step: ToolStep, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The step's arguments rendered against ``ctx``."""
     args = render_value(step.args, ctx, f"step {step.id} args")
     if not isinstance(args, dict):
         raise UserInputError(f"step {step.id}: args must render to a mapping")
+    return args
+
+
+def tool_body(
+    env: StepEnv, step: ToolStep, ctx: Mapping[str, Any], args: Mapping[str, Any] | None = None
+) -> Body:
+    """Call the tool with rendered (or the given, already screened) arguments.
+
+    ``ok: false`` fails the attempt.
+    """
+    tool = env.tool(step.tool)
+    args = dict(args) if args is not None else render_args(step, ctx)
 
     def body() -> Any:
         result = run_tool(tool, args)
@@ -116,6 +133,79 @@ def tool_body(env: StepEnv, step: ToolStep, ctx: Mapping[str, Any]) -> Body:
         return result
 
     return body
+
+
+@dataclass
+class Outcome:
+    """A guarded step's output, its ledger entry, and whether a human refused it."""
+
+    output: Any
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    denied: str = ""
+
+
+def asking(ask: Ask, denied: list[str]) -> Ask:
+    """``ask`` that also notes when an escalation came back refused."""
+
+    def wrapped(stage: str, verdict: Verdict) -> Verdict:
+        out = ask(stage, verdict)
+        if verdict.action == "escalate" and out.action == "block":
+            denied.append(stage)
+        return out
+
+    return wrapped
+
+
+def guarded_tool(
+    env: StepEnv,
+    run_id: str,
+    name: str,
+    step: ToolStep,
+    ctx: Mapping[str, Any],
+    book: Provenance,
+    ask: Ask = deny,
+) -> Outcome:
+    """A tool step through the guarded runner: screen, run (journaled), record, guard output.
+
+    A refusal fails the step with ``SecurityViolation`` (kept as its output under
+    ``continue_on_error``); an escalation a human refused halts the run.
+    """
+    tool, runner, denied = env.tool(step.tool), GuardedTools(env.guards), list[str]()
+    facts = {"run_id": run_id, "step": name}
+    args = render_args(step, ctx)
+    if not _done(env, run_id, name):
+        screened = runner.screen(tool, args, book, ask=asking(ask, denied), facts=facts)
+        if screened.refused is not None:
+            return _refused(step, screened.refused, denied)
+        args = screened.args
+    raw = execute(env, run_id, name, step, tool_body(env, step, ctx, args))
+    seen = {"trust": spec_of(tool).output_trust.value, "origin": name, "text": ledger_text(raw)}
+    out = runner.output(tool.name, raw, ask=asking(ask, denied), facts=facts)
+    if out.result.get("ok") is False and raw.get("ok") is not False:  # the output was withheld
+        refused = _refused(step, out.result, denied)
+        return Outcome(refused.output, [seen], refused.denied)
+    return Outcome(out.result, [seen])
+
+
+def _refused(step: ToolStep, result: dict[str, Any], denied: list[str]) -> Outcome:
+    if denied:
+        return Outcome(result, [], f"a human refused the {denied[0]} check at step {step.id}")
+    if step.continue_on_error:
+        return Outcome(result)
+    raise SecurityViolation(f"step {step.id}: {result['error']['message']}")
+
+
+def _done(env: StepEnv, run_id: str, name: str) -> bool:
+    latest = env.journal.latest(run_id, name)
+    return bool(latest and latest[1] == "done")
+
+
+def derived(
+    book: Provenance, name: str, output: Any, always_untrusted: bool = False
+) -> dict[str, Any]:
+    """The ledger entry of a model's output: untrusted once the run has seen untrusted content."""
+    trust = Trust.UNTRUSTED if always_untrusted or book.tainted else Trust.TRUSTED
+    return {"trust": trust.value, "origin": name, "text": ledger_text(output)}
 
 
 def llm_body(env: StepEnv, step: LlmStep, ctx: Mapping[str, Any]) -> Body:
@@ -191,25 +281,37 @@ def agent_body(
     return body
 
 
-def map_items(env: StepEnv, run_id: str, step: MapStep, ctx: Mapping[str, Any]) -> list[Any]:
-    """Run the inner step once per item, at most ``concurrency`` at a time; results in order."""
+def map_items(
+    env: StepEnv, run_id: str, step: MapStep, ctx: Mapping[str, Any], book: Provenance
+) -> Outcome:
+    """Run the inner step once per item, at most ``concurrency`` at a time; results in order.
+
+    Inner tool steps go through the guarded runner; no human can answer inside a map, so an
+    escalation there is refused.
+    """
     items = render_value(step.map.over, ctx, f"step {step.id} map.over")
     if not isinstance(items, list | tuple):
         raise UserInputError(
             f"step {step.id}: map.over must give a list, not {type(items).__name__}"
         )
     inner = step.map.step
+    seen: list[dict[str, Any]] = []
 
     def one(index: int, item: Any) -> Any:
         scope = {**ctx, step.map.item: item, "index": index}
         name = f"{step.id}[{index}]"
         if isinstance(inner, ToolStep):
-            body = tool_body(env, inner, scope)
-        elif isinstance(inner, LlmStep):
+            done = guarded_tool(env, run_id, name, inner, scope, book)
+            seen.extend(done.seen)
+            return done.output
+        if isinstance(inner, LlmStep):
             body = llm_body(env, inner, scope)
         else:
             body = agent_body(env, inner, scope, f"run:{run_id}:{name}", None)
-        return execute(env, run_id, name, inner, body)
+        out = execute(env, run_id, name, inner, body)
+        seen.append(derived(book, name, out, isinstance(inner, AgentStep)))
+        return out
 
     with ThreadPoolExecutor(max_workers=step.map.concurrency) as pool:
-        return list(pool.map(one, range(len(items)), items))
+        outputs = list(pool.map(one, range(len(items)), items))
+    return Outcome(outputs, seen)

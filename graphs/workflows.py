@@ -7,9 +7,11 @@ its idempotency key before it runs, so a resumed run neither loses nor repeats a
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -38,13 +40,19 @@ from autan.graphs.workflow_schema import (
 from autan.graphs.workflow_steps import (
     StepEnv,
     agent_body,
+    derived,
     execute,
+    guarded_tool,
     llm_body,
     map_items,
-    tool_body,
+    render_args,
 )
 from autan.graphs.workflow_template import condition, render_text, render_value
+from autan.guards.base import GuardRunner
 from autan.memory.checkpoints import close_checkpointer, open_checkpointer
+from autan.tools.guarded import settle
+from autan.tools.provenance import Provenance
+from autan.tools.spec import Trust
 
 
 def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -52,11 +60,15 @@ def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, 
 
 
 class RunState(TypedDict, total=False):
-    """A run's state: its variables, each finished step's output, and why it stopped early."""
+    """A run's state: its variables, each finished step's output, and why it stopped early.
+
+    ``provenance`` holds each step's raw output with its trust (see ``graphs.state``).
+    """
 
     vars: dict[str, Any]
     steps: Annotated[dict[str, Any], _merge]
     halted: str
+    provenance: Annotated[list[dict[str, Any]], operator.add]
 
 
 @dataclass
@@ -87,9 +99,11 @@ def _already(env: StepEnv, run_id: str, name: str) -> bool:
     return bool(latest and latest[1] == "done")
 
 
-def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> dict[str, Any]:
+def _tool(
+    env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any], book: Provenance
+) -> dict[str, Any]:
     if step.tool in env.settings.requires_approval and not _already(env, run_id, step.id):
-        args = render_value(step.args, ctx, f"step {step.id} args")
+        args = render_args(step, ctx)
         call = {"id": step.id, "name": step.tool, "args": args}
         verdict, edited = decision_of(
             interrupt({"type": "approval", "step": step.id, "calls": [call]}), step.id
@@ -98,8 +112,10 @@ def _tool(env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any]) -> 
             step = step.model_copy(update={"args": edited})
         elif verdict != "approve":
             return {"halted": f"a human denied the call to {step.tool} at step {step.id}"}
-    out = execute(env, run_id, step.id, step, tool_body(env, step, ctx))
-    return {"steps": {step.id: out}}
+    ask = partial(settle, step=step.id)
+    done = guarded_tool(env, run_id, step.id, step, ctx, book, ask)
+    update: dict[str, Any] = {"steps": {step.id: done.output}, "provenance": done.seen}
+    return {**update, "halted": done.denied} if done.denied else update
 
 
 def _approval(
@@ -117,34 +133,49 @@ def _approval(
     return {"steps": {step.id: out}}
 
 
-def _agent(env: StepEnv, run_id: str, step: AgentStep, ctx: Mapping[str, Any]) -> dict[str, Any]:
+def _agent(env: StepEnv, run_id: str, step: AgentStep, ctx: Mapping[str, Any]) -> Any:
     thread = f"run:{run_id}:{step.id}"
     try:
-        out = execute(env, run_id, step.id, step, agent_body(env, step, ctx, thread, None))
+        return execute(env, run_id, step.id, step, agent_body(env, step, ctx, thread, None))
     except NeedsHuman as need:
         value = interrupt({**need.payload, "step": step.id})
-        out = execute(env, run_id, step.id, step, agent_body(env, step, ctx, thread, value))
-    return {"steps": {step.id: out}}
+        return execute(env, run_id, step.id, step, agent_body(env, step, ctx, thread, value))
 
 
-def run_step(env: StepEnv, run_id: str, step: StepBase, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """The state update of one step."""
+def run_step(
+    env: StepEnv, run_id: str, step: StepBase, ctx: Mapping[str, Any], book: Provenance
+) -> dict[str, Any]:
+    """The state update of one step; ``book`` is the run's provenance ledger so far."""
     if isinstance(step, ToolStep):
-        return _tool(env, run_id, step, ctx)
+        return _tool(env, run_id, step, ctx, book)
     if isinstance(step, ApprovalStep):
         return _approval(env, run_id, step, ctx)
-    if isinstance(step, AgentStep):
-        return _agent(env, run_id, step, ctx)
-    if isinstance(step, LlmStep):
-        out = execute(env, run_id, step.id, step, llm_body(env, step, ctx))
+    seen: list[dict[str, Any]] = []
+    if isinstance(step, AgentStep | LlmStep):
+        if isinstance(step, AgentStep):
+            out = _agent(env, run_id, step, ctx)
+        else:
+            out = execute(env, run_id, step.id, step, llm_body(env, step, ctx))
+        seen.append(derived(book, step.id, out, isinstance(step, AgentStep)))
     elif isinstance(step, MapStep):
-        out = map_items(env, run_id, step, ctx)
+        mapped = map_items(env, run_id, step, ctx, book)
+        out, seen = mapped.output, mapped.seen
     elif isinstance(step, BranchStep):
         taken = condition(step.branch.condition, ctx, f"step {step.id} branch.if")
         out = {"taken": "then" if taken else "else", "value": taken}
     else:  # pragma: no cover - the schema admits no other kind
         raise UserInputError(f"unknown step kind at {step.id}")
-    return {"steps": {step.id: out}}
+    return {"steps": {step.id: out}, "provenance": seen}
+
+
+def run_ledger(env: StepEnv, state: RunState) -> Provenance:
+    """The run's ledger: the flow file and its variables are the user's words."""
+    book = Provenance()
+    book.add_user(env.request)
+    book.add(Trust.USER, "vars", state.get("vars") or {})
+    for p in state.get("provenance") or ():
+        book.add(p["trust"], str(p["origin"]), p["text"])
+    return book
 
 
 def _node(step: StepBase, env: StepEnv) -> Callable[[RunState, RunnableConfig], dict[str, Any]]:
@@ -153,7 +184,7 @@ def _node(step: StepBase, env: StepEnv) -> Callable[[RunState, RunnableConfig], 
             return {}
         run_id = str(config["configurable"]["thread_id"]).removeprefix("run:")
         ctx = {"vars": state.get("vars") or {}, "steps": state.get("steps") or {}}
-        return run_step(env, run_id, step, ctx)
+        return run_step(env, run_id, step, ctx, run_ledger(env, state))
 
     return node
 
@@ -184,6 +215,13 @@ def compile_flow(flow: Flow, env: StepEnv) -> CompiledStateGraph[Any, Any, Any, 
     g: StateGraph[Any] = StateGraph(RunState)
     g.add_edge(START, _chain(g, list(flow.steps), END, env))
     return g.compile(checkpointer=env.saver)
+
+
+def _guards(settings: Settings) -> GuardRunner:
+    """The configured guard policy (a bad policy raises ConfigError before anything runs)."""
+    from autan.guards.policy import runner_from_settings
+
+    return runner_from_settings(settings)
 
 
 def resolve_vars(flow: Flow, given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -229,6 +267,7 @@ class Workflow:
         checkpointer: BaseCheckpointSaver[Any] | None = None,
         tools: Iterable[BaseTool] = (),
         model: str | None = None,
+        guards: GuardRunner | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -238,7 +277,10 @@ class Workflow:
         self.journal = Journal(Path(self.settings.data_dir) / "runs.sqlite")
         spec = model or flow.model or self.settings.model.spec
         extra = {t.name: t for t in tools}
-        self.env = StepEnv(self.settings, self.journal, self.saver, spec, extra)
+        self.env = StepEnv(
+            self.settings, self.journal, self.saver, spec, extra, guards or _guards(self.settings)
+        )
+        self.env.request = flow.model_dump_json(by_alias=True)
         self.graph = compile_flow(flow, self.env)
 
     @classmethod

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from autan.errors import ConfigError
 
-Stage = Literal["input", "tool_output", "output", "code"]
+if TYPE_CHECKING:
+    from autan.guards.capabilities import CapabilityPolicy
+
+# ``code``, ``url`` and ``path`` check tool arguments of that declared kind before the call.
+Stage = Literal["input", "tool_output", "output", "code", "url", "path"]
 Action = Literal["allow", "redact", "block", "escalate"]
-STAGES: tuple[Stage, ...] = ("input", "tool_output", "output", "code")
+STAGES: tuple[Stage, ...] = ("input", "tool_output", "output", "code", "url", "path")
 ACTIONS: tuple[Action, ...] = ("allow", "redact", "block", "escalate")
 
 # Stronger actions win when several rails speak about the same text.
@@ -111,10 +115,13 @@ class GuardRunner:
     """Runs the rails a policy enables at each stage; redactions chain from rail to rail.
 
     ``observers`` (e.g. the audit log) see every rail's verdict with the text it judged.
+    ``capabilities`` is the information-flow policy the guarded tool runner applies to tool
+    calls (None: that layer is off).
     """
 
     rails: Mapping[Stage, Sequence[Rail]] = field(default_factory=dict)
     observers: list[Observer] = field(default_factory=list)
+    capabilities: CapabilityPolicy | None = None
 
     def check(self, text: str, stage: Stage, ctx: Mapping[str, Any] | None = None) -> Verdict:
         """Run every rail of ``stage`` on ``text``; stop at the first block."""

@@ -18,6 +18,7 @@ from autan.config import Settings
 from autan.errors import ConfigError
 from autan.guards.audit import AuditLog
 from autan.guards.base import Action, GuardRunner, Rail, RailSpec, Stage
+from autan.guards.capabilities import CapabilityPolicy
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
 RailName = Literal["injection", "pii", "secrets", "toxicity", "code_safety", "grounding", "limits"]
@@ -39,6 +40,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
     stages: dict[Stage, list[RailEntry]] = Field(default_factory=dict)
+    capabilities: CapabilityPolicy = Field(default_factory=CapabilityPolicy)
 
 
 def _build(entry: RailEntry) -> Rail:
@@ -107,11 +109,20 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 
 def build_runner(
-    policy: Policy, source: str = "<policy>", audit: AuditLog | None = None
+    policy: Policy,
+    source: str = "<policy>",
+    audit: AuditLog | None = None,
+    *,
+    rails_on: bool = True,
+    capabilities_on: bool = True,
 ) -> GuardRunner:
-    """Instantiate the rails of every stage (options are checked here)."""
+    """Instantiate the rails of every stage (options are checked here) and the capability policy.
+
+    ``rails_on`` / ``capabilities_on`` switch a layer off whatever the file says.
+    """
     rails: dict[Stage, list[Rail]] = {}
-    for stage, entries in policy.stages.items():
+    caps = policy.capabilities if capabilities_on and policy.capabilities.enabled else None
+    for stage, entries in policy.stages.items() if rails_on else ():
         for i, entry in enumerate(entries):
             try:
                 rails.setdefault(stage, []).append(_build(entry))
@@ -120,7 +131,7 @@ def build_runner(
                     f"{source}: stages.{stage}.{i}.options: {exc}".replace("__init__() ", ""),
                     hint="see docs/guards.md for each rail's options",
                 ) from None
-    return GuardRunner(rails, [audit] if audit else [])
+    return GuardRunner(rails, [audit] if audit else [], caps)
 
 
 def policy_text(path: Path | None) -> tuple[str, str]:
@@ -148,4 +159,10 @@ def runner_from_settings(settings: Settings) -> GuardRunner:
     path = settings.guards.policy
     text, source = policy_text(path)
     audit = AuditLog(settings.data_dir / "audit") if settings.guards.audit else None
-    return build_runner(_parsed(text, source), source, audit)
+    return build_runner(
+        _parsed(text, source),
+        source,
+        audit,
+        rails_on=settings.guards.rails,
+        capabilities_on=settings.guards.capabilities,
+    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, NoReturn
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, NoReturn, Protocol
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from langgraph.errors import GraphBubbleUp
@@ -18,6 +18,26 @@ from pydantic import ValidationError
 from autan.errors import AutanError
 
 ToolResult = dict[str, Any]
+
+
+class ToolCatalog(Protocol):
+    """What the planner and the tool runner need of a set of tools (``ToolRegistry`` is one)."""
+
+    def get(self, name: str) -> BaseTool:
+        """The tool called ``name``; ``NotFoundError`` naming close matches otherwise."""
+        ...
+
+    def names(self) -> list[str]:
+        """Tool names in a stable order."""
+        ...
+
+    def __contains__(self, name: object) -> bool:
+        """Whether a tool called ``name`` is in the catalog."""
+        ...
+
+    def __iter__(self) -> Iterator[BaseTool]:
+        """The tools."""
+        ...
 
 
 def ok(**fields: Any) -> ToolResult:

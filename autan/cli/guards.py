@@ -15,12 +15,12 @@ from autan.errors import UserInputError
 
 guard_app = typer.Typer(help="Check text against the guard policy.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure components on labelled data.", no_args_is_help=True)
-STAGES = ("input", "tool_output", "output", "code")
+STAGES = ("input", "tool_output", "output", "code", "url", "path")
 
 
 @guard_app.command("check")
 def check(
-    stage: Annotated[str, typer.Option("--stage", help="input|tool_output|output|code")],
+    stage: Annotated[str, typer.Option("--stage", help="input|tool_output|output|code|url|path")],
     text: Annotated[str | None, typer.Option("--text", help="the text to check")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="read the text from a file")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="policy YAML")] = None,

@@ -1,8 +1,7 @@
 """guard_tool_output: tool results pass the tool-output rails before the planner reads them.
 
-Indirect prompt injection arrives here (fetched pages, retrieved passages), so every string in a
-tool result is checked: all of them at once first (one pass of the rails per result, paragraphs
-kept apart), then string by string only when something must be redacted in place. A block
+Indirect prompt injection arrives here (fetched pages, retrieved passages); the checks are the
+guarded tool runner's (``GuardedTools.output``), shared with the automation engine. A block
 withholds the whole result.
 """
 
@@ -15,66 +14,16 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
 from autan.graphs.context import AgentContext
-from autan.graphs.nodes._guarding import record, refusal, settle
+from autan.graphs.nodes._guarding import settle
 from autan.graphs.state import AgentState, Node, current_turn, tool_result
-from autan.guards.base import GuardRunner, Verdict, combine
-from autan.tools.base import fail
+from autan.tools.guarded import GuardedTools, guard_result, guard_value
 
-_MIN_CHECKED = 3  # strings shorter than this carry no instruction worth a rail's time
-# Identifiers autan itself puts in tool results (citation keys are path#content-hash): a hash
-# is not a secret, and redacting it would break citation numbering.
-_IDENTIFIERS = frozenset({"key", "content_hash", "chunk_id"})
-
-
-def guard_value(runner: GuardRunner, value: Any, ctx: dict[str, Any], found: list[Verdict]) -> Any:
-    """Check every string inside ``value``; return it with redactions applied."""
-    if isinstance(value, str):
-        if len(value) < _MIN_CHECKED:
-            return value
-        verdict = runner.check(value, "tool_output", ctx)
-        if verdict.action != "allow":
-            found.append(verdict)
-        return verdict.text
-    if isinstance(value, dict):
-        return {
-            k: v if k in _IDENTIFIERS else guard_value(runner, v, ctx, found)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [guard_value(runner, v, ctx, found) for v in value]
-    return value
-
-
-def _strings(value: Any, out: list[str]) -> list[str]:
-    if isinstance(value, str) and len(value) >= _MIN_CHECKED:
-        out.append(value)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            if k not in _IDENTIFIERS:
-                _strings(v, out)
-    elif isinstance(value, list):
-        for v in value:
-            _strings(v, out)
-    return out
-
-
-def guard_result(runner: GuardRunner, value: Any, ctx: dict[str, Any]) -> tuple[Any, list[Verdict]]:
-    """A tool result with redactions applied, and the verdicts that were not ``allow``."""
-    texts = _strings(value, [])
-    if not texts:
-        return value, []
-    whole = runner.check("\n\n".join(texts), "tool_output", ctx)
-    if whole.action == "allow":
-        return value, []
-    if whole.action != "redact":
-        return value, [whole]
-    found: list[Verdict] = []
-    cleaned = guard_value(runner, value, ctx, found)
-    return cleaned, found or [whole]
+__all__ = ["guard_result", "guard_value", "make_guard_tool_output"]
 
 
 def make_guard_tool_output(ctx: AgentContext) -> Node:
     """Build the node for ``ctx``."""
+    runner = GuardedTools(ctx.guards)
 
     def guard_tool_output(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         messages = state["messages"]
@@ -88,12 +37,10 @@ def make_guard_tool_output(ctx: AgentContext) -> Node:
                 continue
             parsed = tool_result(m)
             raw: Any = parsed if parsed is not None else str(m.content)
-            facts = {"run_id": run_id, "tool": m.name, "tool_calls": made}
-            cleaned, found = guard_result(ctx.guards, raw, facts)
-            verdict = settle("tool_output", combine(str(m.content), found))
-            recorded.append(record("tool_output", verdict))
-            if verdict.action == "block":
-                cleaned = fail("SecurityViolation", refusal("tool_output", verdict))
+            facts = {"run_id": run_id, "tool_calls": made}
+            out = runner.output(m.name or "", raw, ask=settle, facts=facts)
+            recorded += out.verdicts
+            cleaned = out.result
             content = cleaned if isinstance(cleaned, str) else json.dumps(cleaned, default=str)
             guarded.append(m.model_copy(update={"content": content}))
         return {"messages": guarded, "verdicts": recorded}

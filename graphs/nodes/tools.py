@@ -1,4 +1,8 @@
-"""tools: run the planner's pending tool calls, concurrently, after the code rail."""
+"""tools: run the planner's pending tool calls, concurrently, after the guarded runner's checks.
+
+Arguments pass the rails of their declared kind and the capability policy (``GuardedTools.
+screen``); the raw results enter the thread's provenance ledger before any rail sees them.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,12 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessag
 from langchain_core.runnables import RunnableConfig
 
 from autan.graphs.context import AgentContext
-from autan.graphs.nodes._guarding import record, refusal, settle
-from autan.graphs.state import AgentState, Node, citations, current_turn
+from autan.graphs.nodes._guarding import settle
+from autan.graphs.state import AgentState, Node, citations, current_turn, ledger
 from autan.tools.base import ToolResult, fail, run_tool
-
-# Argument names whose value is code or a shell command: checked at the ``code`` stage first.
-CODE_ARGS = ("code", "command")
+from autan.tools.guarded import GuardedTools
+from autan.tools.provenance import ledger_text
+from autan.tools.spec import spec_of
 
 
 @cache
@@ -63,40 +67,47 @@ def number_citations(result: ToolResult, known: Sequence[dict[str, Any]]) -> Too
 
 
 def make_tools_node(ctx: AgentContext) -> Node:
-    """Build the node for ``ctx``."""
+    """Build the node for ``ctx``: every check before any side effect, then the calls."""
     limit = ctx.settings.planner.max_tool_calls_per_turn
+    runner = GuardedTools(ctx.guards)
 
-    def screen(call: ToolCall, run_id: Any) -> tuple[ToolResult | None, list[dict[str, Any]]]:
-        for key in CODE_ARGS:
-            code = call["args"].get(key)
-            if isinstance(code, str):
-                verdict = settle("code", ctx.guards.check(code, "code", {"run_id": run_id}))
-                if verdict.action == "block":
-                    return fail("SecurityViolation", refusal("code", verdict)), [
-                        record("code", verdict)
-                    ]
-                return None, [record("code", verdict)]
-        return None, []
+    def screen_all(
+        state: AgentState, calls: list[ToolCall], facts: dict[str, Any]
+    ) -> tuple[dict[str, ToolResult], list[ToolCall], list[dict[str, Any]]]:
+        book = ledger(state, ctx.instructions)
+        refused: dict[str, ToolResult] = {}
+        runnable: list[ToolCall] = []
+        verdicts: list[dict[str, Any]] = []
+        for index, call in enumerate(calls):
+            if index >= limit:
+                refused[call["id"] or ""] = fail(
+                    "LimitExceeded", f"more than {limit} tool calls in one step; call fewer"
+                )
+                continue
+            tool = ctx.tools.get(call["name"])
+            screened = runner.screen(tool, call["args"], book, ask=settle, facts=facts)
+            verdicts += screened.verdicts
+            if screened.refused is not None:
+                refused[call["id"] or ""] = screened.refused
+            else:
+                runnable.append(ToolCall(name=call["name"], args=screened.args, id=call["id"]))
+        return refused, runnable, verdicts
 
     def tools(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         messages = state["messages"]
         calls = pending_calls(messages)
-        run_id = config.get("configurable", {}).get("thread_id")
-        verdicts: list[dict[str, Any]] = []
-        results: dict[str, ToolResult] = {}
-        for index, call in enumerate(calls):  # every check before any side effect
-            if index >= limit:
-                results[call["id"] or ""] = fail(
-                    "LimitExceeded", f"more than {limit} tool calls in one step; call fewer"
-                )
-                continue
-            refused, recorded = screen(call, run_id)
-            verdicts += recorded
-            if refused is not None:
-                results[call["id"] or ""] = refused
-        runnable = [c for c in calls if (c["id"] or "") not in results]
+        facts = {"run_id": config.get("configurable", {}).get("thread_id")}
+        results, runnable, verdicts = screen_all(state, calls, facts)
         outs = run_calls(ctx, runnable) if runnable else []
         results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
+        seen = [
+            {
+                "trust": spec_of(ctx.tools.get(c["name"])).output_trust.value,
+                "origin": c["name"],
+                "text": ledger_text(r),
+            }
+            for c, r in zip(runnable, outs, strict=True)
+        ]
         known = citations(current_turn(messages))
         replies: list[ToolMessage] = []
         for call in calls:
@@ -110,6 +121,6 @@ def make_tools_node(ctx: AgentContext) -> Node:
                     status="success" if result.get("ok") else "error",
                 )
             )
-        return {"messages": replies, "verdicts": verdicts}
+        return {"messages": replies, "verdicts": verdicts, "provenance": seen}
 
     return tools

@@ -11,12 +11,13 @@ import pytest
 
 from autan.cli.app import main
 from autan.errors import ConfigError
+from autan.guards.base import STAGES
 from autan.guards.policy import build_runner, load_policy, parse_policy
 
 
 def test_default_policy_covers_every_stage() -> None:
     policy = load_policy()
-    assert set(policy.stages) == {"input", "tool_output", "output", "code"}
+    assert set(policy.stages) == set(STAGES)
     runner = build_runner(policy)
     assert [r.name for r in runner.rails["code"]] == ["code_safety"]
 
@@ -139,3 +140,25 @@ def test_a_misconfigured_model_is_a_clear_error_not_a_silent_block(
     assert code == 2 and captured.out == ""
     assert model in captured.err and "train_injection.py" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_a_bad_capabilities_section_stops_a_run_before_any_step(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(
+        "version: 1\nstages: {}\ncapabilities:\n  enabled: true\n  action: shrug\n", "utf-8"
+    )
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        "name: w\nsteps:\n  - {id: w, tool: write_file, args: {path: out.txt, content: hi}}\n",
+        encoding="utf-8",
+    )
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    monkeypatch.setenv("AUTAN_GUARDS__POLICY", str(bad))
+    monkeypatch.setenv("AUTAN_WORKSPACE", str(workspace))
+    assert main(["run", str(flow)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:5" in err and "capabilities.action" in err
+    assert not (workspace / "out.txt").exists()

@@ -101,6 +101,18 @@ def _child(root: Path, run_id: str, resume: bool, pause_s: float) -> None:
     wf.close()
 
 
+def _warm_guards(root: Path) -> None:
+    """Load the default policy's rails (Presidio, the injection model) before forking.
+
+    Tool steps pass the tool-output rails; loading them costs seconds once per process, and a
+    forked child inherits what the parent loaded, as it inherits the imports.
+    """
+    from autan.guards.policy import runner_from_settings
+
+    settings = load_settings(data_dir=root / "data", workspace=root)
+    runner_from_settings(settings).check('{"label": "s1", "mail": "a@b.com"}', "tool_output")
+
+
 def _spawn(root: Path, run_id: str, resume: bool, pause_s: float) -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
@@ -158,6 +170,7 @@ def kill_and_resume(
     """
     rng = random.Random(seed)
     out = Outcome()
+    _warm_guards(root)
     start = time.monotonic()
     while out.kills < points or out.runs < min_runs:
         run_id = f"crash{out.runs}"

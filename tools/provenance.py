@@ -1,0 +1,221 @@
+"""Where the text of a run came from, and where an argument value can be traced to.
+
+A ``Provenance`` ledger keeps every text a turn (or an automation run) has seen, labelled with
+its trust: the user's own words, trusted tool output, untrusted content. The capability policy
+asks it where a tool argument's value appears. Matching is deliberately forgiving about form
+(case, Unicode compatibility forms, whitespace, a URL's scheme and ``www.``, thousands
+separators in numbers) so an attacker cannot slip a value past it by re-spelling, and a value
+the user typed is always recognised as the user's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from autan.tools.spec import ArgKind, Trust
+
+_WS = re.compile(r"\s+")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,_']*(?:\.\d+)?(?![\w])")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]}]+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s]*")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SHORT = 4  # values shorter than this must match a whole word, not any substring
+VOUCHING = (Trust.USER, Trust.TRUSTED)
+
+
+def norm(text: str) -> str:
+    """Compatibility-normalised, case-folded, whitespace collapsed."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def compact(text: str) -> str:
+    """``norm`` without any whitespace (IBANs, card and phone numbers are written spaced)."""
+    return _WS.sub("", norm(text))
+
+
+def url_core(url: str) -> str:
+    """A URL without scheme, ``www.``, trailing slash: the part a person would retype."""
+    core = norm(url)
+    core = re.sub(r"^[a-z][a-z0-9+.-]*://", "", core)
+    core = core.removeprefix("www.")
+    return core.rstrip("/")
+
+
+def url_host(url: str) -> str:
+    """The host of a URL (no user info, no port)."""
+    host = url_core(url).split("/", 1)[0].split("?", 1)[0]
+    return host.rsplit("@", 1)[-1].split(":", 1)[0]
+
+
+def to_number(value: Any) -> float | None:
+    """A number from an int, float or numeric string (``1,250.00``); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "").replace("'", "")
+        text = re.sub(r"^[$€£]|[$€£]$", "", text).strip()
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string (and number, as text) inside a JSON-like value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        yield str(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from strings(v)
+    elif isinstance(value, list | tuple | set):
+        for v in value:
+            yield from strings(v)
+    else:
+        yield str(value)
+
+
+@dataclass
+class Source:
+    """One text the run has seen, normalised once."""
+
+    trust: Trust
+    origin: str
+    text: str
+    flat: str = ""
+    numbers: frozenset[float] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.text = norm(self.text)
+        self.flat = _WS.sub("", self.text)
+        found = (to_number(m.group()) for m in _NUMBER.finditer(self.text))
+        self.numbers = frozenset(n for n in found if n is not None)
+
+    def holds(self, needle: str) -> bool:
+        """Whether the normalised ``needle`` appears here (short needles as whole words)."""
+        if not needle:
+            return False
+        if len(needle) < _SHORT:
+            return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", self.text) is not None
+        return needle in self.text or _WS.sub("", needle) in self.flat
+
+
+@dataclass
+class Provenance:
+    """The ledger of one turn or run: what was seen, from whom."""
+
+    sources: list[Source] = field(default_factory=list)
+
+    def add(self, trust: Trust | str, origin: str, value: Any) -> None:
+        """Record ``value`` (any JSON-like value) as seen, with its trust and origin."""
+        text = "\n".join(strings(value))
+        if text.strip():
+            self.sources.append(Source(Trust(trust), origin, text))
+
+    def add_user(self, text: str) -> None:
+        """Record the user's own words (a request, a variable they passed)."""
+        self.add(Trust.USER, "user", text)
+
+    @property
+    def tainted(self) -> bool:
+        """True once any untrusted content is in the run."""
+        return any(s.trust == Trust.UNTRUSTED for s in self.sources)
+
+    def where(self, piece: Piece) -> Trace:
+        """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it."""
+        vouched = False
+        tainted: list[str] = []
+        for s in self.sources:
+            if s.trust in VOUCHING:
+                vouched = vouched or piece.found(s, piece.vouch)
+            elif s.origin not in tainted and piece.found(s, piece.taint):
+                tainted.append(s.origin)
+        return Trace(vouched, tainted)
+
+    def trace(self, value: Any, kind: ArgKind | None) -> Trace:
+        """Where an argument value of ``kind`` (None: undeclared) can be found."""
+        parts = [self.where(piece) for piece in pieces(value, kind)]
+        return Trace(
+            vouched=all(p.vouched for p in parts),
+            untrusted=sorted({o for p in parts if not p.vouched for o in p.untrusted}),
+        )
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One atomic value to trace: spellings that vouch for it, spellings that taint it."""
+
+    vouch: list[str]
+    taint: list[str]
+    number: float | None = None
+
+    def found(self, source: Source, needles: list[str]) -> bool:
+        """Whether ``source`` holds one of ``needles`` (or this piece's number)."""
+        if self.number is not None and self.number in source.numbers:
+            return True
+        return any(source.holds(n) for n in needles)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The sources of one argument value: vouched by the user/trusted output, seen untrusted."""
+
+    vouched: bool
+    untrusted: list[str]
+
+
+def pieces(value: Any, kind: ArgKind | None) -> list[Piece]:
+    """The atomic pieces of ``value`` worth tracing, with their spellings."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in pieces(v, kind)]
+    if isinstance(value, list | tuple | set):
+        return [p for v in value for p in pieces(v, kind)]
+    number = to_number(value)
+    if kind == ArgKind.AMOUNT or (number is not None and not isinstance(value, str)):
+        return [Piece([norm(str(value))], [norm(str(value))], number)] if value is not None else []
+    if not isinstance(value, str) or not value.strip():
+        return []
+    if kind == ArgKind.URL:
+        spellings = [url_core(value), url_host(value)]  # a host the user named vouches for it
+        return [Piece(spellings, spellings)]
+    if kind == ArgKind.PATH:
+        path = norm(value).replace("\\", "/").removeprefix("./").rstrip("/")
+        return [Piece([path], [path, path.rsplit("/", 1)[-1]])]
+    if kind in (ArgKind.RECIPIENT, ArgKind.TEXT):
+        return [Piece([norm(value)], [norm(value)], number)]
+    return _embedded(value, number)
+
+
+def _embedded(value: str, number: float | None) -> list[Piece]:
+    """Code, a command or an undeclared argument: the whole value, and each URL or address in it.
+
+    The whole value stands for itself only if it is short enough to be one value; a URL or an
+    e-mail address inside it is traced on its own, so a command built around an attacker's
+    address is caught even when the rest of the command is the model's own.
+    """
+    found: list[Piece] = []
+    text = norm(value)
+    if len(text) <= 200:
+        found.append(Piece([text], [text], number))
+    for m in _URL.finditer(text):
+        spellings = [url_core(m.group()), url_host(m.group())]
+        found.append(Piece(spellings, spellings))
+    for m in _EMAIL.finditer(text):
+        found.append(Piece([m.group()], [m.group()]))
+    return found
+
+
+def ledger_text(value: Any) -> str:
+    """A tool result as the text the ledger keeps (JSON, so keys and values are both seen)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
