@@ -47,6 +47,7 @@ def settings(workspace: Path):  # type: ignore[no-untyped-def]
 # The ecosystem's standard suites (langchain-tests, langgraph-checkpoint-conformance) are counted
 # apart so the summary says how many of them ran; see docs/standard-tests.md.
 _STANDARD: dict[str, int] = {}
+_CHECKS: dict[str, int] = {}
 
 
 def _is_standard(item: pytest.Item) -> bool:
@@ -80,10 +81,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if hasattr(report, "wasxfail") and report.passed:
             outcome = "xpassed"
         _STANDARD[outcome] = _STANDARD.get(outcome, 0) + 1
+    for key, value in report.user_properties:  # a suite run as one test reports its checks
+        if key == "standard_checks" and report.when == "call":
+            _CHECKS["checks"] = _CHECKS.get("checks", 0) + int(value)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _STANDARD:
         parts = ", ".join(f"{n} {k}" for k, n in sorted(_STANDARD.items()))
         total = sum(_STANDARD.values())
-        terminalreporter.write_line(f"standard suites: {total} standard tests run ({parts})")
+        inner = f"; checkpoint conformance checks passed: {_CHECKS['checks']}" if _CHECKS else ""
+        terminalreporter.write_line(f"standard suites: {total} standard tests run ({parts}){inner}")
