@@ -1,11 +1,13 @@
 """LangChain's standard integration suite against a real small model: SmolLM2-135M, constrained.
 
-Replies are short (``max_tokens``) so the suite stays bounded on a CPU; expected failures name
-the limit of a 135M-parameter model behind them, never a missing feature of autan.
+``make test`` runs the CORE tests (one or two short generations each, bounded on 2 CPU cores);
+``AUTAN_STANDARD_FULL=1`` runs the whole suite (about 50 tests, many minutes on a CPU).
+Expected failures name the limit of a 135M-parameter model behind them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,26 @@ from tests.support.smollm2 import smollm2_dir_fixture  # noqa: F401 - a fixture
 pytestmark = pytest.mark.slow
 
 _WEIGHTS: dict[str, Path] = {}
+CORE = {
+    "test_no_overrides_DO_NOT_OVERRIDE",
+    "test_invoke",
+    "test_ainvoke",
+    "test_stream",
+    "test_astream",
+    "test_batch",
+    "test_abatch",
+    "test_stream_events_v3",
+    "test_astream_events_v3",
+    "test_usage_metadata",
+    "test_usage_metadata_streaming",
+    "test_message_with_name",
+    "test_tool_calling_async",
+    "test_tool_calling_with_no_arguments",
+}
+NO_AUTO_CALL = (
+    "SmolLM2-135M does not decide to call a tool on its own (tool_choice='auto'); "
+    "forced calls (tool_choice='any', constrained) are tested and pass"
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,7 +62,18 @@ class TestLocalSmolLM2Integration(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         weights = str(_WEIGHTS["smollm2"])
-        return {"model": weights, "constrained": True, "max_tokens": 24, "timeout": None}
+        return {"model": weights, "constrained": True, "max_tokens": 64, "timeout": None}
+
+    @pytest.fixture(autouse=True)
+    def _bounded(self, request: pytest.FixtureRequest) -> None:
+        name = request.node.originalname
+        if name not in CORE and os.environ.get("AUTAN_STANDARD_FULL") != "1":
+            pytest.skip("beyond make test's time budget on a CPU; AUTAN_STANDARD_FULL=1 runs it")
+
+    @pytest.mark.xfail(reason=NO_AUTO_CALL, strict=False)
+    @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
+    def test_agent_loop(self, model: BaseChatModel) -> None:
+        super().test_agent_loop(model)
 
     @property
     def supports_model_override(self) -> bool:
