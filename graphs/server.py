@@ -15,7 +15,7 @@ from autan.config import load_settings
 
 
 def make_graph(config: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """autan's agent graph, compiled without a checkpointer (the server supplies one)."""
+    """The agent graph, compiled without a checkpointer (the server supplies one)."""
     from autan.api import Agent
     from autan.graphs.agent import agent_state_graph
 
