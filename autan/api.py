@@ -67,10 +67,10 @@ def _registry(tools: ToolRegistry | Iterable[BaseTool | str] | None, s: Settings
     if isinstance(tools, ToolRegistry):
         return tools
     if tools is None:
-        return ToolRegistry.builtin(s)
+        return ToolRegistry.configured(s)
     items = list(tools)
     names = [t for t in items if isinstance(t, str)]
-    registry = ToolRegistry.builtin(s, names) if names else ToolRegistry()
+    registry = ToolRegistry.configured(s, names) if names else ToolRegistry()
     for t in items:
         if isinstance(t, BaseTool):
             registry.add(t)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -136,6 +136,46 @@ class MemorySettings(BaseModel):
     compact_at: float = 0.75  # summarise older turns past this share of planner.context_tokens
 
 
+ToolEffectName = Literal["read_only", "local_write", "egress", "code"]
+TrustName = Literal["user", "trusted", "untrusted"]
+
+
+class CustomToolSettings(BaseModel):
+    """A tool of the user's: ``module:attr`` naming a function, a LangChain tool or a factory."""
+
+    model_config = ConfigDict(extra="forbid")
+    target: str
+    effect: ToolEffectName | None = None  # None: the tool's own declaration, else egress
+    trust: TrustName | None = None  # None: the tool's own declaration, else untrusted
+    args: dict[str, str] = Field(default_factory=dict)
+    requires_approval: bool = False
+
+
+class McpServerSettings(BaseModel):
+    """An MCP server whose tools the planner may call, prefixed ``<name>__``."""
+
+    model_config = ConfigDict(extra="forbid")
+    command: list[str] | None = None  # stdio: the server process autan starts and stops
+    url: str | None = None  # streamable HTTP
+    env: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    effect: ToolEffectName = "egress"
+    requires_approval: bool = True
+    timeout_s: float = Field(30.0, gt=0)
+    startup_timeout_s: float = Field(15.0, gt=0)
+    max_output_chars: int = Field(100_000, gt=0)
+    include: list[str] | None = None  # only these tools of the server
+
+
+class ToolSettings(BaseModel):
+    """Tools beyond the built-ins: the user's own, and those of MCP servers."""
+
+    model_config = ConfigDict(extra="forbid")
+    custom: dict[str, str | CustomToolSettings] = Field(default_factory=dict)
+    entry_points: bool = True  # load tools published under the ``autan.tools`` entry-point group
+    mcp: dict[str, McpServerSettings] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Every knob autan has, in one place."""
 
@@ -155,6 +195,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
     requires_approval: list[str] = Field(default_factory=list)
 
     @classmethod

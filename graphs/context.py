@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from autan.config import Settings
 from autan.guards.base import GuardRunner, passthrough_runner
 from autan.tools.base import ToolCatalog
+from autan.tools.spec import spec_of
 
 Recall = Callable[[str], Sequence[str]]
 
@@ -27,5 +28,6 @@ class AgentContext:
 
     @property
     def requires_approval(self) -> frozenset[str]:
-        """Tools that run only after a human approves the call."""
-        return frozenset(self.settings.requires_approval)
+        """Tools that run only after a human approves the call (by setting or by declaration)."""
+        declared = {t.name for t in self.tools if spec_of(t).requires_approval}
+        return frozenset(self.settings.requires_approval) | declared

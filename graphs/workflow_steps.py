@@ -51,7 +51,7 @@ class StepEnv:
         if name not in self.extra_tools and name in WORKFLOW_TOOLS:
             self.extra_tools[name] = WORKFLOW_TOOLS[name](self.settings)
         if name not in self.extra_tools:
-            self.extra_tools[name] = ToolRegistry.builtin(self.settings, [name]).get(name)
+            self.extra_tools[name] = ToolRegistry.configured(self.settings, [name]).get(name)
         return self.extra_tools[name]
 
     def model(self, spec: str | None) -> BaseChatModel:

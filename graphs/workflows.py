@@ -52,7 +52,7 @@ from autan.guards.base import GuardRunner
 from autan.memory.checkpoints import close_checkpointer, open_checkpointer
 from autan.tools.guarded import settle
 from autan.tools.provenance import Provenance
-from autan.tools.spec import Trust
+from autan.tools.spec import Trust, spec_of
 
 
 def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -102,7 +102,11 @@ def _already(env: StepEnv, run_id: str, name: str) -> bool:
 def _tool(
     env: StepEnv, run_id: str, step: ToolStep, ctx: Mapping[str, Any], book: Provenance
 ) -> dict[str, Any]:
-    if step.tool in env.settings.requires_approval and not _already(env, run_id, step.id):
+    gated = (
+        step.tool in env.settings.requires_approval
+        or spec_of(env.tool(step.tool)).requires_approval
+    )
+    if gated and not _already(env, run_id, step.id):
         args = render_args(step, ctx)
         call = {"id": step.id, "name": step.tool, "args": args}
         verdict, edited = decision_of(

@@ -174,6 +174,10 @@ def _areporting(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[
 
 def tool_schema(tool: BaseTool) -> dict[str, Any]:
     """Name, description and JSON schema of a tool's arguments."""
-    schema: dict[str, Any] = tool.get_input_schema().model_json_schema()  # type: ignore[union-attr]
+    if isinstance(tool.args_schema, dict):  # a JSON schema as given (MCP tools)
+        schema = dict(tool.args_schema)
+        schema.pop("description", None)
+    else:
+        schema = tool.get_input_schema().model_json_schema()  # type: ignore[union-attr]
     schema.pop("title", None)
     return {"name": tool.name, "description": tool.description, "parameters": schema}

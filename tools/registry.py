@@ -61,6 +61,17 @@ class ToolRegistry:
                 registry.add(factory(settings))
         return registry
 
+    @classmethod
+    def configured(cls, settings: Settings, names: Iterable[str] | None = None) -> ToolRegistry:
+        """Built-ins, the user's own tools and MCP servers' tools (all, or the ``names`` given).
+
+        A user tool or MCP server that fails to load is skipped with a warning when it was not
+        asked for by name, and raises ``ConfigError`` when it was.
+        """
+        from autan.tools.configured import configured_tools
+
+        return cls(configured_tools(settings, None if names is None else list(names)))
+
     def add(self, tool: BaseTool) -> None:
         """Register any LangChain tool under its own name."""
         self._tools[tool.name] = tool

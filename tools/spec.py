@@ -56,6 +56,7 @@ class ToolSpec:
     effect: Effect = Effect.EGRESS
     output_trust: Trust = Trust.UNTRUSTED
     args: Mapping[str, ArgKind] = field(default_factory=lambda: MappingProxyType({}))
+    requires_approval: bool = False  # a human approves every call before it runs
 
     def args_of(self, kind: ArgKind) -> list[str]:
         """Names of the arguments that carry ``kind``."""
@@ -71,6 +72,7 @@ def declare(
     effect: Effect | str,
     output_trust: Trust | str,
     args: Mapping[str, ArgKind | str] | None = None,
+    requires_approval: bool = False,
 ) -> BaseTool:
     """Attach a declaration to ``tool`` (returned for chaining); bad values raise ConfigError."""
     try:
@@ -78,6 +80,7 @@ def declare(
             effect=Effect(effect),
             output_trust=Trust(output_trust),
             args=MappingProxyType({k: ArgKind(v) for k, v in (args or {}).items()}),
+            requires_approval=requires_approval,
         )
     except ValueError as exc:
         raise ConfigError(

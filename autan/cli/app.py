@@ -9,6 +9,7 @@ line on stderr and an exit code (2 for usage/input/config, 1 for runtime), no tr
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +17,17 @@ import typer
 
 from autan.errors import AutanError
 
-GROUPS = ("core", "tools", "retrieval", "web", "guards", "workflows", "sessions", "memory")
+GROUPS = (
+    "core",
+    "tools",
+    "retrieval",
+    "web",
+    "guards",
+    "workflows",
+    "sessions",
+    "memory",
+    "mcp",
+)
 
 app = typer.Typer(
     name="autan",
@@ -43,6 +54,19 @@ def _register_groups() -> None:
 _register_groups()
 
 
+class _Warnings(logging.Handler):
+    """autan's warnings as ``warning: <message>`` lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"warning: {record.getMessage()}\n")
+
+
+def _show_warnings() -> None:
+    log = logging.getLogger("autan")
+    if not any(isinstance(h, _Warnings) for h in log.handlers):
+        log.addHandler(_Warnings(logging.WARNING))
+
+
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"error: {message}\n")
     return code
@@ -64,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    _show_warnings()
     try:
         result = app(args=args, prog_name="autan", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0

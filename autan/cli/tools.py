@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from autan.cli._common import emit_json, parse_json_object, settings_for
-from autan.errors import NotFoundError
 
 # Failure types that mean "fix your input" (exit 2); any other failure is a runtime one (exit 1).
 INPUT_ERRORS = frozenset(
@@ -24,7 +23,7 @@ def list_tools(
     """List every tool the planner can call."""
     from autan.tools.registry import ToolRegistry
 
-    registry = ToolRegistry.builtin(settings_for())
+    registry = ToolRegistry.configured(settings_for())
     if json_out:
         emit_json({"tools": registry.schemas()})
         return
@@ -39,14 +38,10 @@ def run_tool(
     args: Annotated[str, typer.Option("--args", help="arguments as a JSON object")] = "{}",
 ) -> None:
     """Run one tool and print exactly one JSON object: {"ok": ..., "error": ...}."""
-    from autan.tools.registry import BUILTINS, ToolRegistry, unknown_tool
+    from autan.tools.registry import ToolRegistry
 
     arguments = parse_json_object(args, "--args")
-    if name not in BUILTINS:
-        raise unknown_tool(name, BUILTINS)
-    registry = ToolRegistry.builtin(settings_for(), [name])
-    if name not in registry:
-        raise NotFoundError(f"tool {name!r} is not installed in this build of autan")
+    registry = ToolRegistry.configured(settings_for(), [name])
     result = registry.run(name, arguments)
     emit_json(result)
     if not result.get("ok"):

@@ -18,7 +18,8 @@ T = TypeVar("T")
 class LoopThread:
     """A lazily started event loop running forever on a daemon thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "autan-web") -> None:
+        self._name = name
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
@@ -27,7 +28,7 @@ class LoopThread:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="autan-web", daemon=True)
+                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
                 thread.start()
                 self._loop = loop
             return self._loop
