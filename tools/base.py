@@ -126,16 +126,25 @@ def make_tool(
     Failures come back as the tool's message in any LangGraph graph (``ToolNode`` included),
     worded as autan's own runner words them, instead of raising out of the graph.
     """
-    tool: BaseTool = StructuredTool.from_function(
-        func=_reporting(func),
-        coroutine=_areporting(coroutine) if coroutine is not None else None,
+    tool = StructuredTool.from_function(
+        func=func,
+        coroutine=coroutine,
         name=name or func.__name__,
         description=description,
         parse_docstring=True,
         error_on_invalid_docstring=False,
-        handle_tool_error=_handled,
-        handle_validation_error=_handled,
     )
+    return report_errors(tool)
+
+
+def report_errors(tool: StructuredTool) -> StructuredTool:
+    """Make ``tool`` hand any failure to the model as autan's one-line error, never raise it."""
+    if tool.func is not None:
+        tool.func = _reporting(tool.func)
+    if tool.coroutine is not None:
+        tool.coroutine = _areporting(tool.coroutine)
+    tool.handle_tool_error = _handled
+    tool.handle_validation_error = _handled
     return tool
 
 
