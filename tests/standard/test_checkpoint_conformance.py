@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import Capability
 
 from autan.memory.checkpoints import close_checkpointer, open_postgres, open_sqlite
-from tests.memory.pg_server import PgServer
+from tests.memory.pg_server import postgres_url_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.standard_suite
 _ASYNC = {"aput": "put", "aput_writes": "put_writes", "aget_tuple": "get_tuple"}
@@ -61,19 +61,6 @@ def _threaded(sync: str) -> Any:
         return await asyncio.to_thread(getattr(self.saver, sync), *args, **kwargs)
 
     return call
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    server = PgServer()
-    reason = server.start()
-    if reason is not None:
-        server.stop()
-        pytest.skip(f"Postgres could not start: {reason}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _fresh_database(url: str) -> str:

@@ -39,7 +39,9 @@ DOCS = {
 }
 
 
-class TestHashingEmbeddingsUnit(EmbeddingsUnitTests):
+class _Hashing:
+    """``AutanEmbeddings`` over the hashing embedder."""
+
     @property
     def embeddings_class(self) -> type[Embeddings]:
         return AutanEmbeddings
@@ -49,21 +51,15 @@ class TestHashingEmbeddingsUnit(EmbeddingsUnitTests):
         return {"embedder": "hashing:64"}
 
 
-class TestHashingEmbeddingsIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[Embeddings]:
-        return AutanEmbeddings
-
-    @property
-    def embedding_model_params(self) -> dict[str, Any]:
-        return {"embedder": "hashing:64"}
+class TestHashingEmbeddingsUnit(_Hashing, EmbeddingsUnitTests):
+    pass
 
 
-class TestMiniLMEmbeddingsIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[Embeddings]:
-        return AutanEmbeddings
+class TestHashingEmbeddingsIntegration(_Hashing, EmbeddingsIntegrationTests):
+    pass
 
+
+class TestMiniLMEmbeddingsIntegration(_Hashing, EmbeddingsIntegrationTests):
     @property
     def embedding_model_params(self) -> dict[str, Any]:
         return {"embedder": "minilm"}
