@@ -27,6 +27,7 @@ GROUPS = (
     "sessions",
     "memory",
     "mcp",
+    "evals",
 )
 
 app = typer.Typer(
