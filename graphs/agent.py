@@ -47,6 +47,11 @@ def build_agent_graph(
     ctx: AgentContext, checkpointer: BaseCheckpointSaver[Any] | None = None
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Assemble and compile the agent graph for ``ctx``."""
+    return agent_state_graph(ctx).compile(checkpointer=checkpointer or InMemorySaver())
+
+
+def agent_state_graph(ctx: AgentContext) -> StateGraph[Any, Any, Any, Any]:
+    """The uncompiled agent graph (a LangGraph server compiles it with its own persistence)."""
     g = StateGraph(AgentState)
     g.add_node("guard_input", make_guard_input(ctx))
     g.add_node("planner", make_planner(ctx))
@@ -69,7 +74,7 @@ def build_agent_graph(
     g.add_edge("guard_tool_output", "planner")
     g.add_edge("guard_output", "respond")
     g.add_edge("respond", END)
-    return g.compile(checkpointer=checkpointer or InMemorySaver())
+    return g
 
 
 def recursion_limit(ctx: AgentContext) -> int:

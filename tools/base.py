@@ -6,11 +6,13 @@ that turns whatever a tool returns or raises into ``{"ok": bool, ..., "error": n
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, NoReturn, Protocol
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langgraph.errors import GraphBubbleUp
 from pydantic import ValidationError
 
 from autan import tracing
@@ -60,8 +62,31 @@ def from_error(exc: BaseException) -> ToolResult:
     return fail(type(exc).__name__, str(exc) or type(exc).__name__)
 
 
+def error_text(exc: BaseException) -> str:
+    """The tool message autan's runner writes for a failure: its result as one line of JSON."""
+    return json.dumps(from_error(exc), ensure_ascii=False, default=str)
+
+
+def _handled(exc: BaseException) -> str:
+    """``handle_tool_error``: the failure a ``ToolException`` wraps, as autan reports it."""
+    return error_text(exc.__cause__ if isinstance(exc, ToolException) and exc.__cause__ else exc)
+
+
+def _as_result(text: str) -> ToolResult | None:
+    """A tool result written as JSON text (a handled error), else None."""
+    if not text.startswith('{"ok": '):
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) and "error" in value else None
+
+
 def normalise(raw: Any) -> ToolResult:
     """Shape any tool's return value (dict, str, model, list) as a tool result."""
+    if isinstance(raw, str) and (parsed := _as_result(raw)) is not None:
+        return parsed
     if isinstance(raw, Mapping):
         result = dict(raw)
         result.setdefault("ok", result.get("error") is None)
@@ -113,8 +138,12 @@ def make_tool(
     description: str | None = None,
     coroutine: Callable[..., Any] | None = None,
 ) -> BaseTool:
-    """A LangChain tool from a typed function whose Google-style docstring documents its args."""
-    tool: BaseTool = StructuredTool.from_function(
+    """A LangChain tool from a typed function whose Google-style docstring documents its args.
+
+    Failures come back as the tool's message in any LangGraph graph (``ToolNode`` included),
+    worded as autan's own runner words them, instead of raising out of the graph.
+    """
+    tool = StructuredTool.from_function(
         func=func,
         coroutine=coroutine,
         name=name or func.__name__,
@@ -122,7 +151,51 @@ def make_tool(
         parse_docstring=True,
         error_on_invalid_docstring=False,
     )
+    return report_errors(tool)
+
+
+def report_errors(tool: StructuredTool) -> StructuredTool:
+    """Make ``tool`` hand any failure to the model as autan's one-line error, never raise it."""
+    if tool.func is not None:
+        tool.func = _reporting(tool.func)
+    if tool.coroutine is not None:
+        tool.coroutine = _areporting(tool.coroutine)
+    tool.handle_tool_error = _handled
+    tool.handle_validation_error = _handled
     return tool
+
+
+def _reraise(exc: Exception) -> NoReturn:
+    """Graph control flow and tool exceptions as they are; any other failure as handled."""
+    if isinstance(exc, ToolException | GraphBubbleUp):
+        raise exc
+    raise ToolException(str(exc)) from exc
+
+
+def _reporting(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` raising a ``ToolException`` (which the tool handles) for any failure."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            _reraise(exc)
+
+    return wrapper
+
+
+def _areporting(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The async twin of ``_reporting``."""
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await func(*args, **kwargs)
+        except Exception as exc:
+            _reraise(exc)
+
+    return wrapper
 
 
 def tool_schema(tool: BaseTool) -> dict[str, Any]:

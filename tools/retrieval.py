@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from autan.config import Settings
+from autan.memory.lc_sources import DocSource, doc_source
 from autan.memory.retriever import Retriever, make_filter
 from autan.tools.base import ToolResult, make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
@@ -27,12 +28,13 @@ class DocFilters(BaseModel):
     before: str | None = Field(None, description="ISO date; documents modified before it")
 
 
-def make_search_docs(settings: Settings, retriever: Retriever | None = None) -> BaseTool:
+def make_search_docs(settings: Settings, source: DocSource | None = None) -> BaseTool:
     """The search_docs tool over the configured collection (opened on first call).
 
-    A server passes its own ``retriever`` so every agent shares one store and one embedder.
+    ``source`` swaps the backend: any LangChain ``VectorStore`` or ``BaseRetriever`` (or an
+    autan ``Retriever``); the tool's arguments, filters and citations stay the same.
     """
-    retriever = retriever or Retriever(settings)
+    retriever = doc_source(source) if source is not None else Retriever(settings)
 
     def search_docs(query: str, k: int = 5, filters: DocFilters | None = None) -> ToolResult:
         """Search the user's ingested documents and return the most relevant passages.

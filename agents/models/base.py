@@ -8,13 +8,14 @@ import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from autan.agents.models.schema_types import normalise_tool
+from autan.agents.models.standard import StandardParamsModel
 
 ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
 
@@ -60,8 +61,8 @@ def tool_results_by_name(messages: Sequence[BaseMessage]) -> dict[str, list[Any]
     return results
 
 
-class ToolBindingChatModel(BaseChatModel):
-    """A BaseChatModel whose ``bind_tools`` passes OpenAI-format tools to ``_generate``."""
+class ToolBindingChatModel(StandardParamsModel):
+    """A chat model whose ``bind_tools`` passes OpenAI-format tools to ``_generate``."""
 
     def bind_tools(
         self,

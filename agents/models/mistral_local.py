@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -71,9 +71,23 @@ class LocalChatModel(ToolBindingChatModel):
     seed: int | None = None
     timeout_s: float | None = None
 
+    standard_names: ClassVar[dict[str, str]] = {
+        "model": "model_id",
+        "max_tokens": "max_new_tokens",
+        "timeout": "timeout_s",
+    }
+    unused_standard: ClassVar[frozenset[str]] = frozenset({"max_retries", "api_key", "base_url"})
+
     @property
     def _llm_type(self) -> str:
         return "autan-local"
+
+    @classmethod
+    def _complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """``LocalChatModel(model="path-or-id")`` loads (or reuses) the weights itself."""
+        if "runtime" not in data and isinstance(data.get("model_id"), str):
+            data["runtime"] = load_runtime(data["model_id"], Settings())
+        return data
 
     @classmethod
     def from_settings(cls, target: str, settings: Settings) -> LocalChatModel:
@@ -94,6 +108,11 @@ class LocalChatModel(ToolBindingChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> _Plan:
         fmt = self.runtime.format
+        if kwargs.get("model") not in (None, self.model_id):
+            raise UserInputError(
+                f"the local model {self.model_id!r} cannot switch to {kwargs['model']!r} per call",
+                hint="build another LocalChatModel for other weights",
+            )
         tools = list(kwargs.get("tools") or [])
         choice = kwargs.get("tool_choice") or self.tool_choice
         force = _forced(choice, messages) if tools else False
@@ -104,7 +123,7 @@ class LocalChatModel(ToolBindingChatModel):
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
         prompt = fmt.encode(messages, tools)
-        plan = _Plan(prompt, self._sampling(kwargs), tools, list(stop or []))
+        plan = _Plan(prompt, self._sampling(kwargs), tools, list(self.stops(stop) or []))
         processors = []
         # with no call token in the vocabulary only the grammar can force a call
         if tools and (self.constrained or (force and fmt.tool_call_token is None)):
@@ -130,7 +149,9 @@ class LocalChatModel(ToolBindingChatModel):
         temperature = float(kwargs.get("temperature", self.temperature))
         fmt = self.runtime.format
         args: dict[str, Any] = {
-            "max_new_tokens": int(kwargs.get("max_new_tokens", self.max_new_tokens)),
+            "max_new_tokens": int(
+                kwargs.get("max_new_tokens", kwargs.get("max_tokens", self.max_new_tokens))
+            ),
             "do_sample": temperature > 0,
             "eos_token_id": fmt.eos_ids,
             "pad_token_id": fmt.eos_ids[0],

@@ -11,11 +11,11 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
@@ -43,6 +43,18 @@ class OpenAICompatChatModel(ToolBindingChatModel):
     max_tokens: int | None = None
     transport: httpx.BaseTransport | None = Field(default=None, exclude=True)
     _client: httpx.Client | None = PrivateAttr(default=None)
+
+    standard_names: ClassVar[dict[str, str]] = {"timeout": "timeout_s"}
+    ls_provider: ClassVar[str] = "openai"
+
+    @classmethod
+    def _complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Without an ``api_key``, take AUTAN_OPENAI_API_KEY or OPENAI_API_KEY."""
+        if data.get("api_key") is None:
+            data["api_key"] = os.environ.get("AUTAN_OPENAI_API_KEY") or os.environ.get(
+                "OPENAI_API_KEY"
+            )
+        return data
 
     @classmethod
     def from_settings(cls, base_url: str, model: str, settings: Settings) -> OpenAICompatChatModel:
@@ -90,16 +102,17 @@ class OpenAICompatChatModel(ToolBindingChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kw: Any
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": kw.get("model") or self.model,
             "messages": [to_wire(m) for m in messages],
             "stream": stream,
         }
-        if self.temperature is not None:
-            body["temperature"] = self.temperature
-        if self.max_tokens:
-            body["max_tokens"] = self.max_tokens
-        if stop:
-            body["stop"] = stop
+        temperature = kw.get("temperature", self.temperature)
+        if temperature is not None:
+            body["temperature"] = temperature
+        if kw.get("max_tokens", self.max_tokens):
+            body["max_tokens"] = kw.get("max_tokens", self.max_tokens)
+        if self.stops(stop):
+            body["stop"] = self.stops(stop)
         if kw.get("tools"):
             body["tools"] = kw["tools"]
             if kw.get("tool_choice") is not None:
@@ -162,9 +175,11 @@ class OpenAICompatChatModel(ToolBindingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        with self._request(self._payload(messages, stop, False, **kwargs)) as response:
+        payload = self._payload(messages, stop, False, **kwargs)
+        with self._request(payload) as response:
             response.read()
             body = _json(self.url, response.text)
+        body["model"] = body.get("model") or payload["model"]
         return ChatResult(generations=[ChatGeneration(message=from_wire(body))])
 
     def _stream(
@@ -174,19 +189,27 @@ class OpenAICompatChatModel(ToolBindingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        with self._request(self._payload(messages, stop, True, **kwargs)) as response:
+        body = self._payload(messages, stop, True, **kwargs)
+        served = str(body["model"])
+        with self._request(body) as response:
             for line in response.iter_lines():
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
                     break
-                chunk = chunk_from_wire(_json(self.url, data))
+                event = _json(self.url, data)
+                served = str(event.get("model") or served)
+                chunk = chunk_from_wire(event)
                 if chunk is None:
                     continue
                 if run_manager and isinstance(chunk.content, str) and chunk.content:
                     run_manager.on_llm_new_token(chunk.content)
                 yield ChatGenerationChunk(message=chunk)
+        last = AIMessageChunk(
+            content="", response_metadata={"model_name": served}, chunk_position="last"
+        )
+        yield ChatGenerationChunk(message=last)
 
 
 def _json(url: str, text: str) -> dict[str, Any]:

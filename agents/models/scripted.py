@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from jinja2 import TemplateError
@@ -128,6 +128,12 @@ def _latest_question(messages: Sequence[BaseMessage]) -> tuple[str, int]:
 class _FakeBase(ToolBindingChatModel):
     """Streaming for fakes: text word by word, then tool calls as chunks."""
 
+    model_name: str = "scripted"
+    standard_names: ClassVar[dict[str, str]] = {"model": "model_name"}
+    unused_standard: ClassVar[frozenset[str]] = frozenset(
+        {"temperature", "max_tokens", "timeout", "max_retries", "api_key", "base_url"}
+    )
+
     def _respond(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
         raise NotImplementedError
 
@@ -135,9 +141,14 @@ class _FakeBase(ToolBindingChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> AIMessage:
         message = self._respond(messages, kwargs.get("tools") or [])
+        stop = self.stops(stop)
         if stop and isinstance(message.content, str):
             message = message.model_copy(update={"content": apply_stop(message.content, stop)})
-        return message
+        meta = {"finish_reason": "tool_calls" if message.tool_calls else "stop"}
+        meta["model_name"] = str(kwargs.get("model") or self.model_label())
+        return message.model_copy(
+            update={"response_metadata": {**meta, **message.response_metadata}}
+        )
 
     def _generate(
         self,
@@ -165,11 +176,17 @@ class _FakeBase(ToolBindingChatModel):
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
-        for index, call in enumerate(message.tool_calls):
-            tcc = ToolCallChunk(
-                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index
-            )
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[tcc]))
+        calls = [
+            ToolCallChunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+            for i, c in enumerate(message.tool_calls)
+        ]
+        last = AIMessageChunk(
+            content="",
+            tool_call_chunks=calls,
+            response_metadata=message.response_metadata,
+            chunk_position="last",
+        )
+        yield ChatGenerationChunk(message=last)
 
 
 class ScriptedChatModel(_FakeBase):
@@ -221,6 +238,7 @@ class FunctionChatModel(_FakeBase):
     """A chat model backed by a Python function ``(messages, tools) -> AIMessage | str``."""
 
     func: Responder
+    model_name: str = "function"
 
     @property
     def _llm_type(self) -> str:

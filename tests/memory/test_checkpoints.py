@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from autan.memory.checkpoints import (
     open_checkpointer,
     open_sqlite,
 )
-from tests.memory.pg_server import PgServer
+from tests.memory.pg_server import postgres_url_fixture  # noqa: F401 - a fixture
 
 TURNS = 6
 
@@ -102,19 +101,6 @@ def test_unsupported_checkpoint_url_is_a_config_error(tmp_path: Path) -> None:
     settings = load_settings(memory={"checkpoint_url": "mysql://x/y"})
     with pytest.raises(ConfigError, match="unsupported checkpoint URL"):
         open_checkpointer(settings)
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    server = PgServer()
-    reason = server.start()
-    if reason is not None:
-        server.stop()
-        pytest.skip(f"Postgres could not start: {reason}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def test_postgres_checkpointer_keeps_a_conversation(postgres_url: str, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from autan.config import McpServerSettings
 from autan.errors import BackendError, ConfigError
-from autan.tools.base import ToolResult, fail, ok
+from autan.tools.base import ToolResult, fail, ok, report_errors
 from autan.tools.spec import Trust, declare
 from autan.tools.web.runner import LoopThread
 
@@ -250,7 +250,7 @@ def tool_for(link: McpLink, listed: Any) -> BaseTool:
         coroutine=acall,
     )
     return declare(
-        tool,
+        report_errors(tool),
         effect=link.cfg.effect,
         output_trust=Trust.UNTRUSTED,
         requires_approval=link.cfg.requires_approval,
