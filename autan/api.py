@@ -163,6 +163,9 @@ class Agent:
         thread = thread_id or new_thread_id()
         turn = _Turn(self.context.guards, thread)
         inline = not self.context.guards.rails.get("output")  # nothing blocking to run
+        if question is None:
+            snap = await self.graph.aget_state(self.config(thread))
+            _check_pending(snap.interrupts, resume)
         stream = cast(
             AsyncIterator[tuple[str, Any]],
             self.graph.astream(_inputs(question, resume), self.config(thread), stream_mode=MODES),
@@ -177,12 +180,7 @@ class Agent:
 
     def _check_resume(self, thread: str, resume: Any) -> None:
         """Refuse a resume value the pending approval cannot read, before the graph stores it."""
-        from autan.graphs.nodes.approve import resume_decisions
-
-        for pending in self.graph.get_state(self.config(thread)).interrupts:
-            value = pending.value if isinstance(pending.value, dict) else {}
-            if value.get("type") == "approval" and value.get("calls"):
-                resume_decisions(resume, [str(c["id"]) for c in value["calls"]])
+        _check_pending(self.graph.get_state(self.config(thread)).interrupts, resume)
 
     def run(
         self, question: Question = None, *, thread_id: str | None = None, resume: Any = None
@@ -222,6 +220,16 @@ class Agent:
     async def aresume(self, thread_id: str, value: Any) -> Answer:
         """``resume`` for asyncio."""
         return await self.arun(None, thread_id=thread_id, resume=value)
+
+
+def _check_pending(interrupts: Sequence[Any], resume: Any) -> None:
+    """``UserInputError`` for a resume value a pending approval cannot read."""
+    from autan.graphs.nodes.approve import resume_decisions
+
+    for pending in interrupts:
+        value = pending.value if isinstance(pending.value, dict) else {}
+        if value.get("type") == "approval" and value.get("calls"):
+            resume_decisions(resume, [str(c["id"]) for c in value["calls"]])
 
 
 def new_thread_id() -> str:

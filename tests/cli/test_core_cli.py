@@ -170,4 +170,4 @@ def test_fetch_of_a_site_that_cannot_be_reached_is_a_runtime_failure(
     code, out, err = run(capsys, "fetch", "https://no-such-host.invalid/page")
     assert code == 1 and out == ""
     line = one_error_line(err)
-    assert "cannot reach https://no-such-host.invalid" in line and "robots" not in line
+    assert "no-such-host.invalid does not resolve" in line and "robots" not in line

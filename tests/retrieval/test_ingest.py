@@ -129,6 +129,6 @@ def test_a_folder_and_a_file_in_it_are_not_embedded_again(store: EdgeStore, corp
 
 
 def test_an_explicitly_named_unsupported_file_is_an_error(store: EdgeStore, corpus: Path) -> None:
-    with pytest.raises(UserInputError, match=r"unsupported file type \.png"):
+    with pytest.raises(UserInputError, match=r"unsupported file type '\.png'"):
         _ingest(store, Counting(), corpus / "image.png")
     assert "c" not in store.collections()

@@ -125,7 +125,9 @@ def test_obeying_an_injection_does_not_send_the_mail(
         assert ATTACKER in flagged[0]["reasons"][0] and "read_file" in flagged[0]["reasons"][0]
     else:
         wf = _obedient_flow(settings, sent, ATTACKER)
-        with pytest.raises(SecurityViolation, match="capability"):
+        # with the rails on, detection may stop the run at the read, before the capability check
+        refused_by = "capability|injection rail" if rails else "capability"
+        with pytest.raises(SecurityViolation, match=refused_by):
             wf.start(run_id="inj")
         wf.close()
     assert sent == []

@@ -102,8 +102,8 @@ def test_bad_arguments_are_reported_as_data(registry: ToolRegistry) -> None:
 @pytest.mark.parametrize(
     "name, content, expected",
     [
-        ("blob.bin", b"abc\x00\xff\xfe\x01garbage", "is not a UTF-8 text file"),
-        ("latin.txt", "caf\xe9".encode("latin-1"), "is not a UTF-8 text file"),
+        ("blob.bin", b"abc\x00\xff\xfe\x01garbage", "is a binary file, not UTF-8 text"),
+        ("latin.txt", "caf\xe9".encode("latin-1"), "is a binary file, not UTF-8 text"),
         ("folder", None, "is a directory, not a file"),
     ],
 )

@@ -21,12 +21,17 @@ def read_text(
         )
     real, data, _ = ws.read_bytes(path)
     assert data is not None  # read_bytes raises NotFoundError for a missing file when reading
-    if looks_binary(data):
+    try:  # the whole file was read, so any byte that is not UTF-8 means binary
+        whole = None if looks_binary(data) else data.decode("utf-8")
+    except UnicodeDecodeError:
+        whole = None
+    if whole is None:
         raise UserInputError(
-            f"{path!r} is a binary file ({len(data)} bytes); read_file reads text only",
+            f"{path!r} is a binary file, not UTF-8 text ({len(data)} bytes); "
+            "read_file reads text only",
             hint="inspect it with the python tool in the sandbox",
         )
-    lines = data.decode("utf-8").splitlines(keepends=True)
+    lines = whole.splitlines(keepends=True)
     chosen = lines[start_line - 1 : end_line]
     text = "".join(chosen)
     cap = max(0, min(max_bytes, ws.limits.max_read_bytes))
