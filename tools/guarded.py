@@ -33,7 +33,7 @@ ARG_STAGES: dict[ArgKind, Stage] = {
 _MIN_CHECKED = 3  # strings shorter than this carry no instruction worth a rail's time
 # Identifiers autan itself puts in tool results (citation keys are path#content-hash): a hash
 # is not a secret, and redacting it would break citation numbering.
-_IDENTIFIERS = frozenset({"key", "content_hash", "chunk_id"})
+_IDENTIFIERS = frozenset({"key", "content_hash", "chunk_id", "sha256"})
 
 
 def record(stage: str, verdict: Verdict) -> dict[str, Any]:

@@ -83,12 +83,26 @@ def _fix_flow(here: Path) -> Workflow:
     return Workflow.load(here / "fix_failing_test.yaml", settings=settings)
 
 
+def _past_the_capability_question(wf: Workflow) -> Any:
+    """The edit's path comes from untrusted tool output (grep), so the capability policy asks a
+    human before the dry-run diff, and the guards ask again before the sandboxed trial runs
+    that edit; approving both leads to the review of the diff."""
+    result = wf.start()
+    asked: list[tuple[str, str]] = []
+    while result.status == "waiting" and result.interrupt.get("type") == "guard":
+        assert len(asked) < 5, asked
+        asked.append((result.interrupt["step"], result.interrupt["stage"]))
+        result = wf.resume(result.run_id, "approve")
+    assert asked == [("diff", "capability"), ("trial", "code")]
+    return result
+
+
 def test_fix_failing_test_asks_with_the_diff_then_fixes_the_real_file(here: Path) -> None:
     calc = here / "project" / "calc.py"
     original = calc.read_text(encoding="utf-8")
     wf = _fix_flow(here)
     try:
-        first = wf.start()
+        first = _past_the_capability_question(wf)
     except AutanError as exc:
         pytest.skip(f"the sandbox cannot run here: {exc.one_line()}")
     assert first.status == "waiting" and first.interrupt["step"] == "review"
@@ -112,7 +126,7 @@ def test_fix_failing_test_reports_a_conflict_instead_of_overwriting(here: Path) 
     calc = here / "project" / "calc.py"
     wf = _fix_flow(here)
     try:
-        first = wf.start()
+        first = _past_the_capability_question(wf)
     except AutanError as exc:
         pytest.skip(f"the sandbox cannot run here: {exc.one_line()}")
     theirs = calc.read_text(encoding="utf-8") + "\n\ndef mul(a, b):\n    return a * b\n"
