@@ -106,7 +106,10 @@ def coding(data_dir: Path) -> None:
     step("", ["tool", "run", "grep", "--args", '{"pattern": "def sub"}'])
     flow = str(here / "fix_failing_test.yaml")
     run_id = start_flow(flow)
-    step("", ["run", flow, "--resume", run_id, "--decision", "approve"])
+    # the guards ask first (the edit's path came from grep's output; the trial runs that edit),
+    # then the review of the diff itself: three approvals
+    for _ in range(3):
+        step("", ["run", flow, "--resume", run_id, "--decision", "approve"])
     if git:
         step("", ["tool", "run", "git_diff"])
 
