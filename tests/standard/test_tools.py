@@ -8,6 +8,7 @@ a failure must come back as autan's one-line error in a plain LangGraph ``ToolNo
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,6 +36,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "calculator": {"expression": "2 * (3 + 4)"},
     "current_time": {"timezone": "Europe/Paris"},
     "read_file": {"path": "notes.txt"},
+    "list_files": {"pattern": "*.txt"},
+    "grep": {"pattern": "tide"},
+    "edit_file": {
+        "path": "notes.txt",
+        "old_string": "tide tables",
+        "new_string": "tide charts",
+        "dry_run": True,
+    },
+    "write_file": {"path": "out.txt", "content": "high tide at noon\n"},
+    "apply_diff": {
+        "diff": "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-tide tables\n+tide charts\n",
+        "dry_run": True,
+    },
+    "git_status": {},
+    "git_diff": {},
     "search_docs": {"query": "tides and the moon", "k": 2},
     "python": {"code": "print(6 * 7)"},
     "run_command": {"command": "echo hello"},
@@ -85,6 +101,8 @@ def world(workspace: Path) -> Iterator[Setup]:
                 web=web,
             )
             (workspace / "notes.txt").write_text("tide tables\n", encoding="utf-8")
+            if name.startswith("git_") and not (workspace / ".git").exists():
+                subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
             if name == "search_docs":
                 _ingest(settings, workspace)
             return settings, example
