@@ -203,25 +203,8 @@ def test_a_resume_value_that_is_no_decision_is_refused_and_the_run_still_waits(
 def test_approval_interrupts_then_runs_the_call_exactly_once(
     settings: Any, workspace: Any, decision: str, runs: int
 ) -> None:
-    from langchain_core.tools import tool
-
     executed: list[str] = []
-
-    @tool
-    def send_email(to: str) -> dict[str, Any]:
-        """Send an email.
-
-        Args:
-            to: recipient
-        """
-        executed.append(to)
-        return {"ok": True, "sent": to}
-
-    settings.requires_approval = ["send_email"]
-    model = ScriptedChatModel.from_turns(
-        [{"tool_calls": [{"name": "send_email", "args": {"to": "a@example.org"}}]}, {"text": "ok"}]
-    )
-    agent = Agent(model, settings=settings, tools=[send_email])
+    agent = _email_agent(settings, executed)
     first = agent.ask("email a")
     assert first.interrupted and first.interrupt["type"] == "approval"
     assert executed == []
