@@ -57,12 +57,15 @@ def mcp(
     """Serve autan's tools to MCP clients, with the same guards and audit log as the agent."""
     from autan.api import default_guards
     from autan.tools.mcp.client import require_mcp
-    from autan.tools.mcp.server import build_server, registry_for, served_tools
+    from autan.tools.mcp.server import build_server, served_tools
+    from autan.tools.registry import ToolRegistry
 
     require_mcp()
     bind = _loopback(host) if http else host
     settings = settings_for()
-    tools = served_tools(registry_for(settings, tool or None), include_gated or bool(tool))
+    tools = served_tools(
+        ToolRegistry.configured(settings, tool or None), include_gated or bool(tool)
+    )
     server = build_server(tools, default_guards(settings), timeout, _ask(model) if ask else None)
     if http:
         import uvicorn

@@ -16,12 +16,10 @@ from typing import Any
 import anyio
 from langchain_core.tools import BaseTool
 
-from autan.config import Settings
 from autan.guards.base import GuardRunner
 from autan.tools.base import ToolResult, fail, tool_schema
 from autan.tools.guarded import GuardedTools, deny
 from autan.tools.provenance import Provenance
-from autan.tools.registry import ToolRegistry
 from autan.tools.spec import spec_of
 
 Ask = Callable[[str], dict[str, Any]]
@@ -113,8 +111,3 @@ def build_server(
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
     )
-
-
-def registry_for(settings: Settings, names: list[str] | None) -> ToolRegistry:
-    """The tools ``autan mcp`` offers: the configured ones, or the ``names`` given."""
-    return ToolRegistry.configured(settings, names)
