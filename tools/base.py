@@ -99,13 +99,15 @@ def normalise(raw: Any) -> ToolResult:
     return ok(output=json.loads(json.dumps(raw, default=str)))
 
 
-def _tool_span_attributes(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:
-    """GenAI ``execute_tool`` attributes; the arguments appear only as a hash."""
+def _tool_span_attributes(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """GenAI ``execute_tool`` attributes (the arguments only as a hash); None when not tracing."""
+    if not tracing.enabled():
+        return None
     return {
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": tool.name,
         "gen_ai.tool.type": "function",
-        "autan.tool.arguments.sha256": tracing.digest(dict(args)) if tracing.enabled() else None,
+        "autan.tool.arguments.sha256": tracing.digest(dict(args)),
     }
 
 
