@@ -136,6 +136,25 @@ def test_nothing_writes_under_dot_git(tools: ToolRegistry, workspace: Path) -> N
     assert sorted(p.name for p in (workspace / ".git").iterdir()) == ["hooks"]
 
 
+def test_nothing_reads_or_searches_under_dot_git(tools: ToolRegistry, workspace: Path) -> None:
+    config = workspace / ".git" / "config"
+    config.parent.mkdir(parents=True)
+    config.write_text("[credential]\n\thelper = store TOP-SECRET-CANARY\n", encoding="utf-8")
+    for name, args, rule in [
+        ("read_file", {"path": ".git/config"}, "git-dir"),
+        ("read_file", {"path": "sub/../.git/config"}, "parent-path"),
+        ("grep", {"pattern": "TOP-SECRET", "path": ".git"}, "git-dir"),
+        ("grep", {"pattern": "TOP-SECRET", "path": ".git/config"}, "git-dir"),
+        ("list_files", {"path": ".git"}, "git-dir"),
+    ]:
+        result = tools.run(name, args)
+        assert result["ok"] is False and result["error"]["type"] == "SecurityViolation", args
+        assert f"rule: {rule}" in result["error"]["message"], result
+        assert "TOP-SECRET" not in str(result), args
+    whole = tools.run("grep", {"pattern": "TOP-SECRET"})
+    assert whole["ok"] is True and whole["matches"] == 0
+
+
 def test_size_limits_refuse_big_reads_writes_and_diffs(settings: Any, workspace: Path) -> None:
     settings.files.max_file_bytes = 1000
     settings.files.max_diff_bytes = 500

@@ -80,3 +80,28 @@ def test_the_repository_config_cannot_run_programs(tools: ToolRegistry, repo: Pa
 def test_a_folder_that_is_no_repository_says_so(tools: ToolRegistry, workspace: Path) -> None:
     result = tools.run("git_status", {})
     assert result["ok"] is False and "not a git repository" in result["error"]["message"]
+
+
+def test_a_workspace_inside_a_repository_sees_its_own_paths(settings: Any, tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    (top / "app" / "src").mkdir(parents=True)
+    (top / "lib").mkdir()
+    _git(top, "init", "-q", "-b", "main")
+    (top / "app" / "src" / "main.py").write_text("x = 1\n", encoding="utf-8")
+    (top / "lib" / "other.py").write_text("y = 1\n", encoding="utf-8")
+    _git(top, "add", "-A")
+    _git(top, "commit", "-qm", "init")
+    (top / "app" / "src" / "main.py").write_text("x = 2\n", encoding="utf-8")
+    (top / "app" / "new.txt").write_text("n\n", encoding="utf-8")
+    (top / "lib" / "other.py").write_text("y = 2\n", encoding="utf-8")
+    _git(top, "mv", "app/src/main.py", "app/src/entry.py")
+    inside = settings.model_copy(update={"workspace": top / "app"})
+    tools = ToolRegistry.builtin(inside, ["git_status", "git_diff", "read_file"])
+    changes = tools.run("git_status", {})["changes"]
+    assert changes == [
+        {"path": "src/entry.py", "index": "R", "worktree": "M", "from": "src/main.py"},
+        {"path": "new.txt", "index": "?", "worktree": "?"},
+    ]
+    assert all(tools.run("read_file", {"path": c["path"]})["ok"] for c in changes)
+    diff = tools.run("git_diff", {})["diff"]
+    assert "a/src/entry.py" in diff and "lib/other.py" not in diff

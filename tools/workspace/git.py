@@ -74,23 +74,31 @@ def _pathspec(ws: Workspace, path: str) -> list[str]:
 
 
 def status_of(ws: Workspace) -> ToolResult:
-    """The branch and every changed or untracked path."""
-    text, _ = _git(ws, ["status", "--porcelain=v1", "--branch", "-z"], ws.limits.max_diff_bytes)
+    """The branch and every changed or untracked path inside the workspace, relative to it.
+
+    git reports paths from the repository's top; when the workspace is a folder inside the
+    repository, the status is limited to that folder and its prefix is taken off, so the paths
+    are the ones every other workspace tool accepts.
+    """
+    args = ["status", "--porcelain=v1", "--branch", "-z", "--untracked-files=all", "--", "."]
+    text, _ = _git(ws, args, ws.limits.max_diff_bytes)
+    prefix, _ = _git(ws, ["rev-parse", "--show-prefix"], 4096)
+    cut = len(prefix.strip())
     parts = [p for p in text.split("\0") if p]
     branch = parts.pop(0)[3:] if parts and parts[0].startswith("## ") else ""
     changes: list[dict[str, str]] = []
     while parts and len(changes) < ws.limits.max_list:
         item = parts.pop(0)
-        entry = {"path": item[3:], "index": item[0], "worktree": item[1]}
+        entry = {"path": item[3 + cut :], "index": item[0], "worktree": item[1]}
         if item[0] in "RC" and parts:
-            entry["from"] = parts.pop(0)
+            entry["from"] = parts.pop(0)[cut:]
         changes.append(entry)
     return ok(branch=branch, changes=changes, clean=not changes, truncated=bool(parts))
 
 
 def diff_of(ws: Workspace, path: str, staged: bool) -> ToolResult:
-    """The unified diff of the worktree (or the index) against HEAD, capped."""
-    args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color"]
+    """The unified diff of the worktree (or the index) against HEAD, capped, paths relative."""
+    args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--relative"]
     if staged:
         args.append("--cached")
     diff, truncated = _git(ws, args + _pathspec(ws, path), ws.limits.max_diff_bytes)

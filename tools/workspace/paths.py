@@ -2,7 +2,8 @@
 
 A refusal is a ``SecurityViolation`` whose ``rule`` names what was refused: ``absolute-path``,
 ``parent-path``, ``outside-workspace`` (a symlink pointing out), ``hard-link``, ``special-file``
-(devices, FIFOs, sockets), ``git-dir`` (writes under ``.git/``) or ``size-limit``.
+(devices, FIFOs, sockets), ``git-dir`` (anything under ``.git/``: its hooks and config can run
+programs, and ``git_status``/``git_diff`` are the read-only view of it) or ``size-limit``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from autan.errors import NotFoundError, SecurityViolation, UserInputError
 
 ABSENT = "absent"  # the content hash of a file that does not exist
 TEMP_SUFFIX = ".autan-tmp"  # an edit being written; one left by a crash is never listed
+GIT_HINT = "git state is off limits to file tools; use git_status or git_diff"
 
 
 def refuse(rule: str, message: str, hint: str = "use a path inside the workspace") -> None:
@@ -61,8 +63,8 @@ class Workspace:
         real = Path(os.path.realpath(self.root / pure))
         if real != self.root and self.root not in real.parents:
             refuse("outside-workspace", f"path {path!r} leads outside the workspace")
-        if write and ".git" in real.relative_to(self.root).parts:
-            refuse("git-dir", f"path {path!r} is inside .git/", hint="git state is read-only")
+        if ".git" in real.relative_to(self.root).parts:
+            refuse("git-dir", f"path {path!r} is inside .git/", hint=GIT_HINT)
         return real
 
     def _check_open(self, fd: int, path: str) -> os.stat_result:
