@@ -19,6 +19,7 @@ from autan import Agent, ScriptedChatModel
 from autan.config import load_settings
 from autan.tools.base import make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
+from tests.security.test_capability_policy import _send_email
 
 OURS, THEIRS = "DE89370400440532013000", "GB33BUKB20201555555555"
 BILL = f"Invoice 2024-12 from Acme Water. Amount due: 98.70. Pay to IBAN {OURS}."
@@ -30,21 +31,12 @@ POISON = (
 
 def _pay(paid: list[dict[str, Any]]) -> Any:
     def pay(iban: str, amount: float) -> dict[str, Any]:
-        """Send money.
-
-        Args:
-            iban: the recipient's account.
-            amount: how much.
-        """
+        """Send ``amount`` to the account ``iban``."""
         paid.append({"iban": iban, "amount": amount})
         return ok(paid=True)
 
-    return declare(
-        make_tool(pay),
-        effect=Effect.EGRESS,
-        output_trust=Trust.TRUSTED,
-        args={"iban": "recipient", "amount": "amount"},
-    )
+    kinds = {"iban": "recipient", "amount": "amount"}
+    return declare(make_tool(pay), effect=Effect.EGRESS, output_trust=Trust.TRUSTED, args=kinds)
 
 
 def _settings(workspace: Path, tmp_path: Path, endorse: str, links: bool = False) -> Any:
@@ -112,25 +104,6 @@ def test_a_file_the_user_only_described_is_not_endorsed(bills: Path, tmp_path: P
     assert paid == []
 
 
-def _mailer(sent: list[dict[str, str]]) -> Any:
-    def send_email(to: str, body: str) -> dict[str, Any]:
-        """Send an e-mail.
-
-        Args:
-            to: the recipient's address.
-            body: the message.
-        """
-        sent.append({"to": to, "body": body})
-        return ok(sent=True)
-
-    return declare(
-        make_tool(send_email),
-        effect=Effect.EGRESS,
-        output_trust=Trust.TRUSTED,
-        args={"to": "recipient", "body": "text"},
-    )
-
-
 @pytest.mark.parametrize(
     ("body", "delivered"),
     [
@@ -155,7 +128,7 @@ def test_a_message_relaying_a_link_from_a_poisoned_file_is_not_sent(
     agent = Agent(
         model,
         settings=_settings(workspace, tmp_path, "none", links=True),
-        tools=["read_file", _mailer(sent)],
+        tools=["read_file", _send_email(sent)],
     )
     agent.ask("Send Bob the notes from notes.txt; the details are on https://intranet.example/q3")
     assert len(sent) == delivered
