@@ -220,11 +220,17 @@ class GuardedTools:
                 return Screened(current, refused, recorded)
         return Screened(current, None, recorded)
 
+    @property
+    def endorses(self) -> bool:
+        """Whether the capability policy endorses designated content (``endorse`` not ``none``)."""
+        caps = self.guards.capabilities
+        return caps is not None and caps.endorse != "none"
+
     def endorsed(self, tool: BaseTool, args: Mapping[str, Any], ledger: Provenance) -> bool:
         """Whether the result of this call is content the user designated (``ledger`` before it)."""
         caps = self.guards.capabilities
         spec = spec_of(tool)
-        if caps is None or spec.output_trust != Trust.UNTRUSTED:
+        if caps is None or not self.endorses or spec.output_trust != Trust.UNTRUSTED:
             return False
         return ledger.designated(args, caps.designators(spec))
 

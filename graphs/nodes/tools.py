@@ -21,6 +21,7 @@ from autan.graphs.nodes._guarding import settle
 from autan.graphs.state import AgentState, Node, citations, current_turn, ledger
 from autan.tools.base import ToolResult, fail, run_tool
 from autan.tools.guarded import GuardedTools
+from autan.tools.provenance import Provenance
 
 
 @cache
@@ -101,7 +102,8 @@ def make_tools_node(ctx: AgentContext) -> Node:
         results, runnable, verdicts = screen_all(state, calls, facts)
         outs = run_calls(ctx, runnable) if runnable else []
         results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
-        book = ledger(state, ctx.instructions)  # before this step's results: they vouch nothing
+        # the ledger before this step's results (they vouch for nothing); only endorsement reads it
+        book = ledger(state, ctx.instructions) if runner.endorses else Provenance()
         seen = [
             runner.entry(ctx.tools.get(c["name"]), c["args"], r, book)
             for c, r in zip(runnable, outs, strict=True)
