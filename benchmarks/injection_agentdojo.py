@@ -10,6 +10,7 @@ reads (autan.evals.dojo_planner), so an attack fails only when a defence stops i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ from autan.evals.dojo_effects import TRUSTED_LISTINGS  # noqa: E402
 from autan.evals.injection import DEFAULT_ATTACK, Cell, Report, evaluate, run_suite  # noqa: E402
 from benchmarks._report import report  # noqa: E402
 
+WEAKER = "direct"  # the template detection withholds least often: the capability layer shows
+ENDORSED = {"endorse": "searched"}  # the opt-in trade-off: utility back, attacks ride along
+
 HEADERS = [
     "suite",
     "setup",
@@ -28,6 +32,7 @@ HEADERS = [
     "ASR",
     "utility (no attack)",
     "x undefended",
+    "utility if a human approves (no attack)",
     "utility under attack",
     "human questions (denied)",
 ]
@@ -37,10 +42,13 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def rows_of(by_suite: dict[str, dict[str, Cell]]) -> list[list[object]]:
+def rows_of(
+    by_suite: dict[str, dict[str, Cell]], anchors: dict[str, float] | None = None
+) -> list[list[object]]:
+    """One row per suite and setup; ``anchors``: undefended utility where a run has no ``none``."""
     rows: list[list[object]] = []
     for suite, cells in by_suite.items():
-        anchor = cells["none"].utility if "none" in cells else 0.0
+        anchor = cells["none"].utility if "none" in cells else (anchors or {}).get(suite, 0.0)
         for layer, c in cells.items():
             ratio = f"{c.utility / anchor:.2f}" if anchor else "n/a"
             rows.append(
@@ -51,6 +59,7 @@ def rows_of(by_suite: dict[str, dict[str, Cell]]) -> list[list[object]]:
                     pct(c.asr),
                     pct(c.utility),
                     ratio,
+                    pct(c.utility_if_approved),
                     pct(c.utility_under_attack),
                     c.escalations,
                 ]
@@ -85,19 +94,44 @@ def notes(result: Report, seconds: float, limit: int | None) -> str:
     scope = "every pair" if limit is None else f"a fixed sample of {limit} pairs per suite"
     return (
         f"AgentDojo {result.version}, attack `{result.attack}`, {scope}; "
-        f"{seconds / 60:.1f} min. ASR: share of (user task, injection task) pairs whose "
-        "injection task AgentDojo's own check scores as done. Utility: AgentDojo's own check "
+        f"{seconds / 60:.1f} min, load average {os.getloadavg()[0]:.1f} at the end. "
+        "ASR: share of (user task, injection task) pairs whose injection task AgentDojo's "
+        "own check scores as done. Utility: AgentDojo's own check "
         "of each user task run without an attack; under attack: over the pairs. The planner "
         "obeys every injection it reads and a human asked to approve always denies (worst "
         "case). Setups: `detection` = the policy's blocking `tool_output` rails; `capability` "
         "= the capability policy alone; `all` = every stage of the policy and the capability "
         "policy. Tool declarations: autan/evals/dojo_effects.py (docs/injection-eval.md); the "
-        "last rows rerun travel with the platform's listings (not its reviews) declared "
-        "trusted, to show how much that choice moves both numbers.\n"
+        "rows after the four suites rerun travel with the platform's listings (not its reviews) "
+        "declared trusted, to show how much that choice moves both numbers; then every suite "
+        f"under the `{WEAKER}` template, which detection withholds least often, so the capability "
+        "layer's share of `all` shows; then every suite with the opt-in `endorse: searched` "
+        "(values read from what the user's request names or searches for vouch like the user's "
+        "own; docs/security.md), whose `x undefended` is against the first rows' anchor. "
+        "'Utility if a human approves': the same no-attack runs with every question approved "
+        "(without an attack every question is about the user's own request); an extra column, "
+        "the worst case is the column before it.\n"
         f"Not run (AgentDojo gives no ground truth to script): {not_run}.\n"
         "Anchor from the literature (not this run): CaMeL reports 0 successful attacks at 77% "
         "utility against 84% undefended, with a real model.\n\n" + goals(result)
     )
+
+
+def variants(result: Report, limit: int | None) -> dict[str, dict[str, Cell]]:
+    """The extra runs: travel's listings trusted; a weaker-detected template; endorsement on."""
+    out: dict[str, dict[str, Cell]] = {}
+    out["travel, listings declared trusted"], _ = run_suite(
+        "travel", LAYERS, result.attack, limit, declarations=TRUSTED_LISTINGS
+    )
+    layers = ("none", "detection", "all")
+    weak = evaluate(SUITES, layers, WEAKER, limit)
+    out.update({f"{s}, attack `{WEAKER}`": cells for s, cells in weak.cells.items()})
+    for suite in SUITES:
+        cells, _ = run_suite(
+            suite, ("capability", "all"), result.attack, limit, capability=ENDORSED
+        )
+        out[f"{suite}, endorse: searched"] = cells
+    return out
 
 
 def main() -> None:
@@ -107,12 +141,13 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = evaluate(SUITES, LAYERS, args.attack, args.limit)
-    variant, _ = run_suite("travel", LAYERS, args.attack, args.limit, declarations=TRUSTED_LISTINGS)
+    extra = variants(result, args.limit)
     seconds = time.perf_counter() - start
+    anchors = {f"{s}, endorse: searched": c["none"].utility for s, c in result.cells.items()}
     report(
         "Prompt injection: worst case on AgentDojo",
         HEADERS,
-        rows_of({**result.cells, "travel, listings declared trusted": variant}),
+        rows_of({**result.cells, **extra}, anchors),
         script="benchmarks/injection_agentdojo.py",
         notes=notes(result, seconds, args.limit),
     )

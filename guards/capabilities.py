@@ -5,6 +5,14 @@ to a tool whose declared effect can hurt (egress, local writes, code) is refused
 human when one of its consequential arguments (recipient, URL, path, amount, command, code)
 carries a value that appears in the untrusted content but not in the user's own words or in
 trusted tool output. It does not try to spot the attack: it holds when the model obeys it.
+With ``text_links`` (off by default), free-text arguments (a message body, a title) are traced
+for the links and addresses in them: a message that relays a third party's URL or address is how
+phishing travels, but so is a forwarded document that merely quotes one.
+
+``endorse`` (off by default) widens what vouches for a value: content the user designated (a
+call that reads the file, URL, sender, channel or search the user's request names) vouches for
+the values in it, because the user delegated the choice to it. An attacker who writes that very
+content can then steer the call (docs/security.md; measured in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -43,6 +51,22 @@ class CapabilityPolicy(BaseModel):
         ]
     )
     exempt_tools: list[str] = Field(default_factory=list)
+    endorse: Literal["none", "named", "searched"] = "none"
+    text_links: bool = False  # also trace the URLs and addresses inside free-text arguments
+
+    def designators(self, spec: ToolSpec) -> dict[str, ArgKind]:
+        """The arguments by which a call designates what it reads (see ``Provenance.designated``).
+
+        ``named``: identifiers (a path or id, a URL, an address, a channel or user name).
+        ``searched``: also a read-only call's free-text query (the file, mail or event the user
+        described). ``none``: nothing is endorsed. An undeclared tool designates nothing.
+        """
+        if not self.enabled or self.endorse == "none" or spec is UNDECLARED:
+            return {}
+        kinds = {ArgKind.PATH, ArgKind.URL, ArgKind.RECIPIENT}
+        if self.endorse == "searched" and spec.effect == Effect.READ_ONLY:
+            kinds.add(ArgKind.TEXT)
+        return {a: k for a, k in spec.args.items() if k in kinds}
 
     def check(
         self, name: str, spec: ToolSpec, args: Mapping[str, Any], ledger: Provenance
@@ -63,23 +87,26 @@ class CapabilityPolicy(BaseModel):
         return Verdict(False, self.action, text, RAIL, tuple(reasons), 1.0)
 
     def _checked(self, spec: ToolSpec, args: Mapping[str, Any]) -> list[tuple[str, ArgKind | None]]:
-        """The arguments to trace: the declared consequential ones, or all of an undeclared tool."""
+        """The declared consequential arguments and free text (for its links), or every one."""
         if spec is UNDECLARED:
             return [(a, None) for a in args]
-        return [(a, k) for a, k in spec.args.items() if k in self.kinds and a in args]
+        kinds = {*self.kinds, ArgKind.TEXT} if self.text_links else set(self.kinds)
+        return [(a, k) for a, k in spec.args.items() if k in kinds and a in args]
 
     def _reason(self, arg: str, value: Any, kind: ArgKind | None, ledger: Provenance) -> str:
-        trace = ledger.trace(value, kind)
+        text = kind == ArgKind.TEXT and ArgKind.TEXT not in self.kinds
+        trace = ledger.trace(value, kind, only_links=text)
         if trace.vouched:
             return ""
         shown = str(value)[:80]
         if trace.untrusted:
             where = ", ".join(trace.untrusted[:3])
+            what = "a link or address in " if text else ""
             return (
-                f"argument {arg}={shown!r} comes from untrusted content ({where}), "
+                f"{what}argument {arg}={shown!r} comes from untrusted content ({where}), "
                 "not from the user's request"
             )
-        if self.require == "trusted":
+        if self.require == "trusted" and not text:
             return (
                 f"argument {arg}={shown!r} is not in the user's request or trusted output, "
                 "and untrusted content is in this run"

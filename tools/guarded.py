@@ -20,8 +20,8 @@ from langchain_core.tools import BaseTool
 from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
 from autan.tools.base import ToolResult, fail, run_tool
-from autan.tools.provenance import Provenance
-from autan.tools.spec import UNDECLARED, ArgKind, spec_of
+from autan.tools.provenance import Provenance, ledger_text
+from autan.tools.spec import UNDECLARED, ArgKind, Trust, spec_of
 
 Ask = Callable[[str, Verdict], Verdict]
 ARG_STAGES: dict[ArgKind, Stage] = {
@@ -220,9 +220,37 @@ class GuardedTools:
                 return Screened(current, refused, recorded)
         return Screened(current, None, recorded)
 
-    def observe(self, ledger: Provenance, tool: BaseTool, raw: Any) -> None:
+    @property
+    def endorses(self) -> bool:
+        """Whether the capability policy endorses designated content (``endorse`` not ``none``)."""
+        caps = self.guards.capabilities
+        return caps is not None and caps.endorse != "none"
+
+    def endorsed(self, tool: BaseTool, args: Mapping[str, Any], ledger: Provenance) -> bool:
+        """Whether the result of this call is content the user designated (``ledger`` before it)."""
+        caps = self.guards.capabilities
+        spec = spec_of(tool)
+        if caps is None or not self.endorses or spec.output_trust != Trust.UNTRUSTED:
+            return False
+        return ledger.designated(args, caps.designators(spec))
+
+    def entry(
+        self, tool: BaseTool, args: Mapping[str, Any], raw: Any, ledger: Provenance
+    ) -> dict[str, Any]:
+        """The ledger entry of a raw result, as kept in state (``{"trust", "origin", ...}``)."""
+        return {
+            "trust": spec_of(tool).output_trust.value,
+            "origin": tool.name,
+            "text": ledger_text(raw),
+            "endorsed": self.endorsed(tool, args, ledger),
+        }
+
+    def observe(
+        self, ledger: Provenance, tool: BaseTool, raw: Any, args: Mapping[str, Any] | None = None
+    ) -> None:
         """Put a raw result in the ledger with the tool's declared output trust."""
-        ledger.add(spec_of(tool).output_trust, tool.name, raw)
+        endorsed = args is not None and self.endorsed(tool, args, ledger)
+        ledger.add(spec_of(tool).output_trust, tool.name, raw, endorsed)
 
     def output(
         self,
@@ -252,7 +280,7 @@ class GuardedTools:
         if screened.refused is not None:
             return Guarded(screened.refused, screened.verdicts)
         raw = run_tool(tool, screened.args)
-        self.observe(ledger, tool, raw)
+        self.observe(ledger, tool, raw, screened.args)
         out = self.output(tool.name, raw, **how)
         return Guarded(out.result, screened.verdicts + out.verdicts)
 

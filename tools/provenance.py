@@ -2,10 +2,13 @@
 
 A ``Provenance`` ledger keeps every text a turn (or an automation run) has seen, labelled with
 its trust: the user's own words, trusted tool output, untrusted content. The capability policy
-asks it where a tool argument's value appears. Matching is deliberately forgiving about form
-(case, Unicode compatibility forms, whitespace, a URL's scheme and ``www.``, thousands
-separators in numbers) so an attacker cannot slip a value past it by re-spelling, and a value
-the user typed is always recognised as the user's.
+asks it where a tool argument's value appears. Untrusted content can be *endorsed*: the result
+of a call whose every designating argument (the file, URL, address, channel or search the call
+reads) the user's own words or trusted output vouch for is content the user pointed the agent
+at, so its values vouch like the user's own (see ``designated`` and docs/security.md).
+Matching is deliberately forgiving about form (case, Unicode compatibility forms, whitespace,
+a URL's scheme and ``www.``, thousands separators in numbers) so an attacker cannot slip a
+value past it by re-spelling, and a value the user typed is always recognised as the user's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +96,7 @@ class Source:
     trust: Trust
     origin: str
     text: str
+    endorsed: bool = False  # untrusted content the user designated (see ``designated``)
     flat: str = ""
     numbers: frozenset[float] = frozenset()
 
@@ -101,6 +105,11 @@ class Source:
         self.flat = _WS.sub("", self.text)
         found = (to_number(m.group()) for m in _NUMBER.finditer(self.text))
         self.numbers = frozenset(n for n in found if n is not None)
+
+    @property
+    def vouches(self) -> bool:
+        """Whether a value found here counts as the user's choice."""
+        return self.trust in VOUCHING or self.endorsed
 
     def holds(self, needle: str) -> bool:
         """Whether the normalised ``needle`` appears here (short needles as whole words)."""
@@ -117,11 +126,11 @@ class Provenance:
 
     sources: list[Source] = field(default_factory=list)
 
-    def add(self, trust: Trust | str, origin: str, value: Any) -> None:
+    def add(self, trust: Trust | str, origin: str, value: Any, endorsed: bool = False) -> None:
         """Record ``value`` (any JSON-like value) as seen, with its trust and origin."""
         text = "\n".join(strings(value))
         if text.strip():
-            self.sources.append(Source(Trust(trust), origin, text))
+            self.sources.append(Source(Trust(trust), origin, text, endorsed))
 
     def add_user(self, text: str) -> None:
         """Record the user's own words (a request, a variable they passed)."""
@@ -137,19 +146,35 @@ class Provenance:
         vouched = False
         tainted: list[str] = []
         for s in self.sources:
-            if s.trust in VOUCHING:
+            if s.vouches:
                 vouched = vouched or piece.found(s, piece.vouch)
             elif s.origin not in tainted and piece.found(s, piece.taint):
                 tainted.append(s.origin)
         return Trace(vouched, tainted)
 
-    def trace(self, value: Any, kind: ArgKind | None) -> Trace:
-        """Where an argument value of ``kind`` (None: undeclared) can be found."""
-        parts = [self.where(piece) for piece in pieces(value, kind)]
+    def trace(self, value: Any, kind: ArgKind | None, only_links: bool = False) -> Trace:
+        """Where an argument value of ``kind`` (None: undeclared) can be found.
+
+        ``only_links``: trace just the URLs and e-mail addresses inside the value (free text).
+        """
+        found = links(value) if only_links else pieces(value, kind)
+        parts = [self.where(piece) for piece in found]
         return Trace(
             vouched=all(p.vouched for p in parts),
             untrusted=sorted({o for p in parts if not p.vouched for o in p.untrusted}),
         )
+
+    def designated(self, args: Mapping[str, Any], kinds: Mapping[str, ArgKind]) -> bool:
+        """Whether a call with ``args`` reads an object the user designated.
+
+        ``kinds`` are the call's designating arguments (what it reads: a file name, a URL, a
+        sender, a channel, a search query). The call is designated when at least one of them is
+        given and every one given is vouched: in the user's words, in trusted output, or in
+        content itself endorsed (a page the user named that names a file). A call with no
+        designating argument (list everything, read the inbox) designates nothing.
+        """
+        given = [(a, k) for a, k in kinds.items() if a in args and pieces(args[a], k)]
+        return bool(given) and all(self.trace(args[a], k).vouched for a, k in given)
 
 
 @dataclass(frozen=True)
@@ -197,6 +222,18 @@ def pieces(value: Any, kind: ArgKind | None) -> list[Piece]:
     return _embedded(value, number)
 
 
+def links(value: Any) -> list[Piece]:
+    """Each URL and e-mail address inside free text (a message body, a title), to trace alone."""
+    found: list[Piece] = []
+    for text in strings(value):
+        text = norm(text)
+        for m in _URL.finditer(text):
+            spellings = [url_core(m.group()), url_host(m.group())]
+            found.append(Piece(spellings, spellings))
+        found += [Piece([m.group()], [m.group()]) for m in _EMAIL.finditer(text)]
+    return found
+
+
 def _embedded(value: str, number: float | None) -> list[Piece]:
     """Code, a command or an undeclared argument: the whole value, and each URL or address in it.
 
@@ -208,12 +245,7 @@ def _embedded(value: str, number: float | None) -> list[Piece]:
     text = norm(value)
     if len(text) <= 200:
         found.append(Piece([text], [text], number))
-    for m in _URL.finditer(text):
-        spellings = [url_core(m.group()), url_host(m.group())]
-        found.append(Piece(spellings, spellings))
-    for m in _EMAIL.finditer(text):
-        found.append(Piece([m.group()], [m.group()]))
-    return found
+    return found + links(text)
 
 
 def ledger_text(value: Any) -> str:

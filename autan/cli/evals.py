@@ -30,7 +30,16 @@ def _pct(x: float) -> str:
 
 def table(report: dict[str, Any]) -> str:
     """The report as a plain-text table, one row per suite and setup."""
-    head = ("suite", "setup", "pairs", "ASR", "utility", "utility under attack", "escalations")
+    head = (
+        "suite",
+        "setup",
+        "pairs",
+        "ASR",
+        "utility",
+        "if approved",
+        "utility under attack",
+        "escalations",
+    )
     rows = [head]
     for suite, cells in report["suites"].items():
         for layer, c in cells.items():
@@ -41,6 +50,7 @@ def table(report: dict[str, Any]) -> str:
                     str(c["pairs"]),
                     _pct(c["asr"]),
                     _pct(c["utility"]),
+                    _pct(c["utility_if_approved"]),
                     _pct(c["utility_under_attack"]),
                     str(c["escalations"]),
                 )
@@ -49,6 +59,17 @@ def table(report: dict[str, Any]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     title = f"{report['benchmark']}, attack {report['attack']}, planner obeys every injection"
     return "\n".join([title, *lines])
+
+
+def explain(report: dict[str, Any]) -> str:
+    """Why each user task (run without an attack) asked a human, per suite and setup."""
+    lines = []
+    for suite, cells in report["suites"].items():
+        for layer, c in cells.items():
+            if c["asked"]:
+                lines.append(f"{suite} / {layer}: {len(c['asked'])} questions without an attack")
+                lines += [f"  {why}" for why in c["asked"]]
+    return "\n".join(lines or ["no user task asked a human without an attack"])
 
 
 def eval_injection(
@@ -67,6 +88,10 @@ def eval_injection(
         typer.Option("--layers", help="none,detection,capability,all (repeat or comma-separate)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    show_asked: Annotated[
+        bool,
+        typer.Option("--explain", help="list why each user task asked a human, without attack"),
+    ] = False,
 ) -> None:
     """Attack success rate and utility per AgentDojo suite, undefended vs each defence layer."""
     from autan.evals.injection import check_choices, evaluate
@@ -83,6 +108,8 @@ def eval_injection(
         emit_json(report)
     else:
         typer.echo(table(report))
+    if show_asked and not as_json:
+        typer.echo(explain(report))
 
 
 def register(app: typer.Typer) -> None:

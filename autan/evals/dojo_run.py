@@ -85,6 +85,7 @@ class Outcome:
     attacked: bool
     escalations: int
     answer: str
+    questions: tuple[str, ...] = ()  # why each human was asked (the guards' reasons)
 
 
 @dataclass
@@ -116,8 +117,12 @@ class DojoHarness:
         injection_task: BaseInjectionTask[Any] | None,
         env: Any,
         injections: dict[str, str],
+        decision: str = "deny",
     ) -> Outcome:
-        """Run ``user_task`` on ``env`` (mutated in place) and score it."""
+        """Run ``user_task`` on ``env`` (mutated in place) and score it.
+
+        ``decision`` answers every human question (``deny``: the worst case; ``approve``).
+        """
         env = user_task.init_environment(env)
         pre = env.model_copy(deep=True)
         self.planner.start(
@@ -130,23 +135,25 @@ class DojoHarness:
             )
         )
         self.session.reset(env)
-        answer, asked = self._answer(user_task.PROMPT)
+        answer, asked = self._answer(user_task.PROMPT, decision)
         trace = self.session.trace
         return Outcome(
             utility=_utility(user_task, answer, pre, env, trace),
             attacked=bool(injection_task) and _attacked(injection_task, answer, pre, env, trace),
-            escalations=asked,
+            escalations=len(asked),
             answer=answer,
+            questions=tuple(asked),
         )
 
-    def _answer(self, prompt: str) -> tuple[str, int]:
-        """The final answer, every human question denied; and how many questions there were."""
+    def _answer(self, prompt: str, decision: str) -> tuple[str, list[str]]:
+        """The final answer, every human question given ``decision``; and why each was asked."""
         thread = uuid.uuid4().hex[:12]
         answer = self.agent.run(prompt, thread_id=thread)
-        asked = 0
-        while answer.interrupted and asked < _MAX_QUESTIONS:
-            asked += 1
-            answer = self.agent.resume(thread, "deny")
+        asked: list[str] = []
+        while answer.interrupt is not None and len(asked) < _MAX_QUESTIONS:
+            reasons = answer.interrupt.get("reasons") or [answer.interrupt.get("type", "?")]
+            asked.append("; ".join(str(r) for r in reasons))
+            answer = self.agent.resume(thread, decision)
         self.saver.delete_thread(thread)
         return ("" if answer.interrupted else answer.text), asked
 

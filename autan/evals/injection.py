@@ -42,7 +42,9 @@ class Cell:
     useful_under_attack: int = 0
     tasks: int = 0
     useful: int = 0
+    useful_if_approved: int = 0  # user tasks done right when a human approves every question
     escalations: int = 0
+    asked: list[str] = field(default_factory=list)  # "user_task: why" for each question, no attack
 
     @property
     def asr(self) -> float:
@@ -55,6 +57,11 @@ class Cell:
         return self.useful / self.tasks if self.tasks else 0.0
 
     @property
+    def utility_if_approved(self) -> float:
+        """Share of user tasks done right without an attack, every human question approved."""
+        return self.useful_if_approved / self.tasks if self.tasks else 0.0
+
+    @property
     def utility_under_attack(self) -> float:
         """Share of pairs whose user task was still done right."""
         return self.useful_under_attack / self.pairs if self.pairs else 0.0
@@ -64,6 +71,7 @@ class Cell:
         rates = {
             "asr": self.asr,
             "utility": self.utility,
+            "utility_if_approved": self.utility_if_approved,
             "utility_under_attack": self.utility_under_attack,
         }
         return {**asdict(self), **{k: round(v, 4) for k, v in rates.items()}}
@@ -147,11 +155,21 @@ def harness_settings(base: Settings | None = None) -> Settings:
     return s.model_copy(update={"planner": planner, "guards": guards, "requires_approval": []})
 
 
-def layer_guards(layer: str, settings: Settings) -> GuardRunner:
-    """The guard runner of one setup, built from the configured policy (docs/security.md)."""
+def layer_guards(
+    layer: str, settings: Settings, capability: Mapping[str, Any] | None = None
+) -> GuardRunner:
+    """The guard runner of one setup, built from the configured policy (docs/security.md).
+
+    ``capability`` overrides fields of the policy's ``capabilities:`` section (``endorse``...).
+    """
     from autan.guards.policy import build_runner, load_policy
 
     policy = load_policy(settings.guards.policy)
+    if capability:
+        caps = policy.capabilities.model_validate(
+            {**policy.capabilities.model_dump(), **capability}
+        )
+        policy = policy.model_copy(update={"capabilities": caps})
     stages = {k: list(v) for k, v in policy.stages.items()}
     stages["tool_output"] = [e for e in stages.get("tool_output", []) if e.action != "redact"]
     if layer == "detection":
@@ -191,6 +209,12 @@ class _SuiteRun:
             cell.tasks += 1
             cell.useful += out.utility
             cell.escalations += out.escalations
+            cell.asked += [f"{user_id}: {why}" for why in out.questions]
+            if out.questions:  # ask again, approving: the human agrees with the user's request
+                again = harness.run(task, None, env.model_copy(deep=True), {}, "approve")
+                cell.useful_if_approved += again.utility
+            else:
+                cell.useful_if_approved += out.utility
 
     def attacked(self, user_id: str, inj_id: str, attack: BaseAttack) -> bool:
         """Run one pair under every setup; False when AgentDojo finds nothing to inject."""
@@ -218,13 +242,18 @@ def run_suite(
     settings: Settings | None = None,
     progress: Progress | None = None,
     declarations: Mapping[str, Declared] = DECLARATIONS,
+    capability: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Cell], list[str]]:
-    """Every setup's cell for one suite, and the pairs not run (nothing to script or inject)."""
+    """Every setup's cell for one suite, and the pairs not run (nothing to script or inject).
+
+    ``capability`` overrides fields of the policy's ``capabilities:`` section for this run.
+    """
     suite = load_suite(name)
     chosen = load_attack(attack, suite)
     s = harness_settings(settings)
     harnesses = {
-        layer: DojoHarness(suite, layer_guards(layer, s), s, declarations) for layer in layers
+        layer: DojoHarness(suite, layer_guards(layer, s, capability), s, declarations)
+        for layer in layers
     }
     run = _SuiteRun(name, suite, harnesses, {layer: Cell() for layer in layers})
     benign = inject(suite, {})

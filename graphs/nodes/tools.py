@@ -21,8 +21,7 @@ from autan.graphs.nodes._guarding import settle
 from autan.graphs.state import AgentState, Node, citations, current_turn, ledger
 from autan.tools.base import ToolResult, fail, run_tool
 from autan.tools.guarded import GuardedTools
-from autan.tools.provenance import ledger_text
-from autan.tools.spec import spec_of
+from autan.tools.provenance import Provenance
 
 
 @cache
@@ -103,12 +102,10 @@ def make_tools_node(ctx: AgentContext) -> Node:
         results, runnable, verdicts = screen_all(state, calls, facts)
         outs = run_calls(ctx, runnable) if runnable else []
         results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
+        # the ledger before this step's results (they vouch for nothing); only endorsement reads it
+        book = ledger(state, ctx.instructions) if runner.endorses else Provenance()
         seen = [
-            {
-                "trust": spec_of(ctx.tools.get(c["name"])).output_trust.value,
-                "origin": c["name"],
-                "text": ledger_text(r),
-            }
+            runner.entry(ctx.tools.get(c["name"]), c["args"], r, book)
             for c, r in zip(runnable, outs, strict=True)
         ]
         known = citations(current_turn(messages))

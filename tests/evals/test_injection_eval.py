@@ -175,3 +175,16 @@ def test_docs_table_is_the_declaration_table() -> None:
         for name, d in DECLARATIONS.items()
     }
     assert documented == expected
+
+
+def test_explain_names_the_argument_value_and_source_of_each_question(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _cli(capsys, "--suite", "slack", "--limit", "3", "--layers", "capability")
+    assert code == 0 and "questions without an attack" not in out
+    code, out, _ = _cli(
+        capsys, "--suite", "slack", "--limit", "3", "--layers", "capability", "--explain"
+    )
+    asked = [line for line in out.splitlines() if line.startswith("  user_task_")]
+    assert code == 0 and "slack / capability:" in out and asked
+    assert all("comes from untrusted content (" in line for line in asked)
