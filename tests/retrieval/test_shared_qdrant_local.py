@@ -11,31 +11,14 @@ import pytest
 
 from autan.memory.store_qdrant import QdrantStore
 
+from . import test_shared_store as shared
 from .test_shared_store import _autan, _start
 
-WRITER = r"""
-import sys, time
-from pathlib import Path
-from autan.memory.embeddings import HashingEmbedder
-from autan.memory.store_qdrant import QdrantStore
-from autan.memory.vectorstore import Point
-path, stop = Path(sys.argv[1]), Path(sys.argv[2])
-embedder, store = HashingEmbedder(256), QdrantStore(path=path)
-store.ensure_collection("docs", 256, embedder.name)
-print("ready", flush=True)
-batches = 0
-for batch in range(300):  # bounded
-    texts = [f"passage {batch} {i} about writing files and reading them" for i in range(10)]
-    points = [Point(f"/w/{batch}-{i}", v, t, {"source": f"/w/{batch}.md"})
-              for i, (t, v) in enumerate(zip(texts, embedder.embed(texts)))]
-    store.upsert("docs", points)
-    batches += 1
-    if stop.exists() and batches >= 3:
-        break
-    time.sleep(0.1)  # the time an embedder would take
-store.close()
-print("batches", batches, flush=True)
-"""
+# The embedded store's writer, pointed at a qdrant-client local folder instead.
+WRITER = shared.WRITER.replace(
+    "store_edge import EdgeStore", "store_qdrant import QdrantStore"
+).replace("EdgeStore(root)", "QdrantStore(path=root)")
+assert "QdrantStore(path=root)" in WRITER
 
 HOLDER = r"""
 import sys, time
@@ -75,7 +58,7 @@ def test_search_succeeds_while_another_process_writes_a_local_folder(
     assert "corrupt" not in found.stderr and "already accessed" not in found.stderr
     assert writer.returncode == 0
     store = QdrantStore(path=qdrant_path)
-    assert store.count("docs") == 10 * int(out.split()[-1])  # no batch lost to the reader
+    assert store.count("docs") == 20 * int(out.split()[-1])  # no batch lost to the reader
     store.close()
 
 
