@@ -327,9 +327,13 @@ class QdrantStore:
         """Release the client (and the local-mode lock on its directory)."""
         self._stop.set()
         with self._guard:
-            if self._client is not None:
-                self._call("close", "close")
-                self._client = None
-            if self._local_lock is not None:
-                self._local_lock.close()
-                self._local_lock = None
+            client, self._client = self._client, None
+            try:
+                if client is not None:
+                    client.close()
+            except Exception as exc:  # noqa: BLE001 - map client errors at the boundary
+                raise BackendError(f"Qdrant close failed at {self.location}: {exc}") from None
+            finally:
+                if self._local_lock is not None:
+                    self._local_lock.close()
+                    self._local_lock = None
