@@ -42,10 +42,17 @@ def report(
     body = f"## {title}\n\n{table}\n\n"
     if notes:
         body += notes.strip() + "\n\n"
-    body += f"_`python {script}` on {stamp} ({machine})._\n"
+    body += f"_`python {script}` on {stamp} ({machine}, load average {_load()})._\n"
     print(f"\n{title}\n{table}\n{notes}")
     _write_section(title, body)
     return table
+
+
+def _load() -> str:
+    """The 1-minute load average when the table was written (the machine may be shared)."""
+    import os
+
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def _cpus() -> int:

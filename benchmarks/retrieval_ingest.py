@@ -1,9 +1,11 @@
 """Ingestion throughput vs pure embedding throughput of the same texts (goal: >= 90%).
 
 Anchor: MiniLM embedding the exact chunk texts the pipeline produces, in the same batches, with
-nothing else running. Measured: ``autan ingest`` of the whole Python 3.11 docs into a fresh
-embedded store (HTML extraction, chunking, BM25, upserts included), then a second, unchanged
-ingest. Caches the chunks and vectors for retrieval_latency.py and retrieval_eval.py.
+nothing else running. Second anchor: the same texts embedded by torch fp32 (``minilm@torch``,
+the runtime before ONNX), for the "ingest >= 3x torch fp32" goal. Measured: ``autan ingest``
+of the whole Python 3.11 docs into a fresh embedded store (HTML extraction, chunking, BM25,
+upserts included), then a second, unchanged ingest. Caches the chunks and vectors for
+retrieval_latency.py and retrieval_eval.py.
 """
 
 from __future__ import annotations
@@ -101,21 +103,19 @@ def main() -> None:
     CHUNKS.write_text("".join(json.dumps({"index_text": t}) + "\n" for t in recording.texts))
 
     anchor = (before + after) / 2
+    torch_rate = anchor_rate(load_embedder("minilm@torch"), sample, batch)
     rate = first.chunks_embedded / first.seconds
     rows = [
-        ["pure embedding (anchor)", f"{len(sample)} x2", "-", f"{anchor:.2f}", "1.00"],
-        [
-            "autan ingest, fresh",
-            first.chunks_embedded,
-            f"{first.seconds:.0f}",
-            f"{rate:.2f}",
-            f"{rate / anchor:.2f}",
-        ],
-        ["autan ingest, unchanged", second.chunks_embedded, f"{second.seconds:.1f}", "-", "-"],
-    ]
+        ["pure embedding, torch fp32", f"{len(sample)}", "-", f"{torch_rate:.2f}", "-", "1.00"],
+        ["pure embedding (anchor)", f"{len(sample)} x2", "-", f"{anchor:.2f}", "1.00",
+         f"{anchor / torch_rate:.2f}"],
+        ["autan ingest, fresh", first.chunks_embedded, f"{first.seconds:.0f}", f"{rate:.2f}",
+         f"{rate / anchor:.2f}", f"{rate / torch_rate:.2f}"],
+        ["autan ingest, unchanged", second.chunks_embedded, f"{second.seconds:.1f}", "-", "-", "-"],
+    ]  # fmt: skip
     report(
         "Retrieval: ingestion vs pure embedding throughput",
-        ["run", "chunks embedded", "seconds", "chunks/s", "ratio to anchor"],
+        ["run", "chunks embedded", "seconds", "chunks/s", "ratio to anchor", "vs torch fp32"],
         rows,
         script="benchmarks/retrieval_ingest.py",
         notes=(
@@ -126,7 +126,8 @@ def main() -> None:
             f"{SAMPLE_EVERY}th file, embedded alone, before ({before:.2f}/s) and after "
             f"({after:.2f}/s) the ingest, averaged. "
             "Ingestion overlaps HTML extraction and chunking (a background thread) with "
-            "embedding. Goal: ratio >= 0.90."
+            "embedding. Goals: ratio >= 0.90; >= 3x torch fp32 (embedding the same sample, "
+            "after the ingest)."
         ),
     )
 

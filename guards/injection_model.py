@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 ARTIFACT = Path(__file__).with_name("injection_model.npz")
 SEMANTIC_ARTIFACT = Path(__file__).with_name("injection_semantic.npz")
+# The head was trained on fp32 MiniLM vectors; it keeps that embedder whatever runtime retrieval
+# uses (ONNX fp32 makes the same vectors as torch fp32 and imports no torch).
+SEMANTIC_EMBEDDER = "minilm@onnx"
 SEMANTIC_FORMAT = "autan-embedding-head-1"
 _POSITIVE = ("injection", "jailbreak", "malicious", "unsafe", "attack", "label_1")
 
@@ -138,7 +141,9 @@ def load_linear(path: str = str(ARTIFACT)) -> HashedLinear:
 
 
 @functools.lru_cache(maxsize=2)
-def load_semantic(path: str = str(SEMANTIC_ARTIFACT), embedder: str = "minilm") -> EmbeddingHead:
+def load_semantic(
+    path: str = str(SEMANTIC_ARTIFACT), embedder: str = SEMANTIC_EMBEDDER
+) -> EmbeddingHead:
     """The embedding head at ``path`` on the named embedder, loaded once per process."""
     from autan.memory.embeddings import load_embedder
 

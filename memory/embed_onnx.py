@@ -2,7 +2,11 @@
 
 The model file (exported by ``model_cache.onnx_model``) already pools and normalises, so this
 module only tokenises (the Rust ``tokenizers`` library), pads each bucket to its own longest
-text and runs the session with one intra-op thread per available core.
+text and runs the buckets in parallel, one single-threaded run per available core. Small
+batches run on one thread each spend about a third less CPU per chunk than large batches split
+across cores by intra-op threads (which also spin-wait, and lose badly on a busy machine).
+Dynamic int8 quantises activations per batch, so a text's int8 vector moves slightly (cosine
+> 0.99) with the texts it is batched with.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +61,7 @@ class OnnxEmbedder:
         name: str,
         runtime: str = "onnx",
         max_length: int = 256,
-        batch_size: int = 32,
+        batch_size: int = 4,
         threads: int | None = None,
     ) -> None:
         try:
@@ -65,7 +70,7 @@ class OnnxEmbedder:
         except ImportError as exc:
             raise missing_extra("retrieval", exc.name or "onnxruntime") from None
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or available_cores()
+        options.intra_op_num_threads = 1  # parallel over batches instead (module docstring)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
@@ -84,7 +89,9 @@ class OnnxEmbedder:
         self.name, self.runtime = name, runtime
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         self.batch_size = batch_size
-        self.max_tokens = batch_size * 128
+        self.max_tokens = max(batch_size * 128, max_length)
+        self.threads = threads or available_cores()
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def _run(self, encodings: Sequence[Any]) -> np.ndarray:
@@ -106,10 +113,17 @@ class OnnxEmbedder:
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = [len(e.ids) for e in encodings]
+        groups = list(buckets([len(e.ids) for e in encodings], self.batch_size, self.max_tokens))
         with self._lock:
-            for idx in buckets(lengths, self.batch_size, self.max_tokens):
-                out[idx] = self._run([encodings[i] for i in idx])
+            if len(groups) == 1 or self.threads == 1:
+                for idx in groups:
+                    out[idx] = self._run([encodings[i] for i in idx])
+                return out
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="autan-embed")
+            runs = self._pool.map(lambda idx: self._run([encodings[i] for i in idx]), groups)
+            for idx, vectors in zip(groups, runs, strict=True):
+                out[idx] = vectors
         return out
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

@@ -67,6 +67,7 @@ class CollectionLock:
         *,
         timeout_s: float = 60.0,
         notify: Callable[[str], None] | None = stderr_notice,
+        label: str | None = None,
     ) -> None:
         folder = root / ".locks"
         try:
@@ -79,6 +80,7 @@ class CollectionLock:
                 hint="check that the data directory is writable (AUTAN_DATA_DIR)",
             ) from None
         self.name, self.timeout_s, self.notify = name, timeout_s, notify
+        self.label = label or f"vector store collection {name!r}"
         self.held = False
 
     def holder(self) -> dict[str, Any] | None:
@@ -121,15 +123,15 @@ class CollectionLock:
             waited = time.monotonic() - started
             if waited >= self.timeout_s:
                 raise BackendTimeout(
-                    f"vector store collection {self.name!r} is in use by "
-                    f"{describe(self.holder())}; gave up after {waited:.0f} s",
+                    f"{self.label} is in use by {describe(self.holder())}; "
+                    f"gave up after {waited:.0f} s",
                     hint="wait for that process to finish (or stop it) and run this again; "
                     "retrieval.lock_timeout_s sets how long to wait",
                 )
             if self.notify and waited >= told:
                 self.notify(
-                    f"waiting for {describe(self.holder())} to let go of collection "
-                    f"{self.name!r} ({waited:.0f} s, giving up at {self.timeout_s:.0f} s)"
+                    f"waiting for {describe(self.holder())} to let go of {self.label} "
+                    f"({waited:.0f} s, giving up at {self.timeout_s:.0f} s)"
                 )
                 told = waited + NOTIFY_EVERY_S
             time.sleep(POLL_S)

@@ -7,15 +7,17 @@ payload indexes, batched upserts, and hybrid queries as two prefetches fused by 
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from autan.errors import BackendError, ConfigError, NotFoundError
+from autan.errors import BackendError, BackendTimeout, ConfigError, NotFoundError
 from autan.memory import sparse
+from autan.memory.store_lock import CollectionLock, stderr_notice
 from autan.memory.vectorstore import (
     DENSE,
     RRF_K,
@@ -36,6 +38,7 @@ from autan.memory.vectorstore import (
     to_hit,
 )
 
+HANDOVER_POLL_S = 0.1
 INDEXED = {
     "source": models.PayloadSchemaType.KEYWORD,
     "_dirs": models.PayloadSchemaType.KEYWORD,
@@ -73,28 +76,89 @@ def _connect(path: Path | str | None, url: str | None, api_key: str | None) -> Q
         ) from None
 
 
+def local_path_lock(
+    path: Path, timeout_s: float, notify: Callable[[str], None] | None
+) -> CollectionLock:
+    """The lock on a local-mode folder: qdrant-client opens it in one process at a time.
+
+    Without it a second process gets qdrant-client's own "already accessed" error; with it, it
+    waits (naming the holder) while the holder hands the folder over between operations.
+    """
+    return CollectionLock(
+        path, "qdrant-local", timeout_s=timeout_s, notify=notify, label=f"Qdrant folder {path}"
+    )
+
+
 class QdrantStore:
     """The qdrant-client backend; the same code path a production deployment uses."""
 
     def __init__(
-        self, *, path: Path | str | None = None, url: str | None = None, api_key: str | None = None
+        self,
+        *,
+        path: Path | str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        lock_timeout_s: float = 60.0,
+        notify: Callable[[str], None] | None = stderr_notice,
     ) -> None:
         logging.getLogger("qdrant_client").setLevel(logging.ERROR)
         self.location = url or str(path or ":memory:")
-        self.client = _connect(path, url, api_key)
+        self._path, self._url, self._api_key = path, url, api_key
+        self._local_lock: CollectionLock | None = None
+        if not url and path is not None and str(path) != ":memory:":
+            self._local_lock = local_path_lock(Path(path), lock_timeout_s, notify)
+        self._guard = threading.RLock()
+        self._handed = False
+        self._client: QdrantClient | None = None
+        self._stop = threading.Event()
+        self._open()
+        if self._local_lock is not None:  # an idle holder hands over too
+            threading.Thread(target=self._watch, daemon=True).start()
 
-    def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return func(*args, **kwargs)
-        except (ConfigError, NotFoundError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - map client errors at the boundary
-            raise BackendError(f"Qdrant {what} failed at {self.location}: {exc}") from None
+    def _watch(self) -> None:
+        while not self._stop.wait(HANDOVER_POLL_S):
+            if self._guard.acquire(blocking=False):
+                try:
+                    self._let_go_if_asked()
+                finally:
+                    self._guard.release()
+
+    def _open(self) -> QdrantClient:
+        if self._client is None:
+            if self._local_lock is not None:
+                self._local_lock.acquire(after_handover=self._handed)
+            self._client = _connect(self._path, self._url, self._api_key)
+        return self._client
+
+    @property
+    def client(self) -> QdrantClient:
+        """The qdrant-client instance (reopened if it was handed over to another process)."""
+        with self._guard:
+            return self._open()
+
+    def _let_go_if_asked(self) -> None:
+        """Local mode: close and unlock the folder when another process queues for it."""
+        lock = self._local_lock
+        if lock is not None and self._client is not None and lock.waiting():
+            self._client.close()
+            self._client, self._handed = None, True
+            lock.release()
+
+    def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        with self._guard:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return getattr(self._open(), method)(*args, **kwargs)
+            except (ConfigError, NotFoundError, BackendTimeout):
+                raise
+            except Exception as exc:  # noqa: BLE001 - map client errors at the boundary
+                raise BackendError(f"Qdrant {what} failed at {self.location}: {exc}") from None
+            finally:
+                self._let_go_if_asked()
 
     def _exists(self, name: str) -> bool:
-        return bool(self._call("lookup", self.client.collection_exists, check_name(name)))
+        return bool(self._call("lookup", "collection_exists", check_name(name)))
 
     def _require(self, name: str) -> None:
         if not self._exists(name):
@@ -104,7 +168,7 @@ class QdrantStore:
             )
 
     def _described(self, name: str) -> tuple[int, str | None]:
-        info = self._call("info", self.client.get_collection, name)
+        info = self._call("info", "get_collection", name)
         vectors = info.config.params.vectors
         if not isinstance(vectors, dict) or DENSE not in vectors:
             raise ConfigError(f"collection {name!r} was not created by autan (no {DENSE!r} vector)")
@@ -119,14 +183,14 @@ class QdrantStore:
             return
         self._call(
             "create",
-            self.client.create_collection,
+            "create_collection",
             name,
             vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             metadata={"model": model, "dim": dim},
         )
         for key, schema in INDEXED.items():
-            self._call("index", self.client.create_payload_index, name, key, schema)
+            self._call("index", "create_payload_index", name, key, schema)
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         """Insert or replace points, in batches."""
@@ -145,7 +209,7 @@ class QdrantStore:
                         id=point_uuid(p.id), vector=vectors, payload=stored_payload(p)
                     )
                 )
-            self._call("upsert", self.client.upsert, collection, points=batch, wait=True)
+            self._call("upsert", "upsert", collection, points=batch, wait=True)
 
     def search(
         self,
@@ -181,7 +245,7 @@ class QdrantStore:
             ]
             kwargs = {"prefetch": prefetch, "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K))}
         response = self._call(
-            "query", self.client.query_points, collection, limit=k, with_payload=True, **kwargs
+            "query", "query_points", collection, limit=k, with_payload=True, **kwargs
         )
         return [to_hit(p.score, p.payload) for p in response.points]
 
@@ -189,7 +253,7 @@ class QdrantStore:
         """Number of points (matching ``filter``)."""
         self._require(collection)
         result = self._call(
-            "count", self.client.count, collection, count_filter=_qdrant_filter(filter), exact=True
+            "count", "count", collection, count_filter=_qdrant_filter(filter), exact=True
         )
         return int(result.count)
 
@@ -203,7 +267,7 @@ class QdrantStore:
         while True:
             records, offset = self._call(
                 "scroll",
-                self.client.scroll,
+                "scroll",
                 collection,
                 scroll_filter=flt,
                 limit=1024,
@@ -230,13 +294,13 @@ class QdrantStore:
                     ]
                 )
             )
-            self._call("delete", self.client.delete, collection, by_source, wait=True)
+            self._call("delete", "delete", collection, by_source, wait=True)
         if ids:
             uuids = [point_uuid(i) for i in ids]
-            found = self._call("retrieve", self.client.retrieve, collection, uuids)
+            found = self._call("retrieve", "retrieve", collection, uuids)
             removed += len(found)
             by_id = models.PointIdsList(points=list(uuids))
-            self._call("delete", self.client.delete, collection, by_id, wait=True)
+            self._call("delete", "delete", collection, by_id, wait=True)
         return removed
 
     def info(self, collection: str) -> CollectionInfo:
@@ -251,14 +315,25 @@ class QdrantStore:
 
     def collections(self) -> list[str]:
         """Collection names."""
-        response = self._call("list", self.client.get_collections)
+        response = self._call("list", "get_collections")
         return sorted(c.name for c in response.collections)
 
     def drop(self, collection: str) -> None:
         """Delete a collection and everything in it."""
         self._require(collection)
-        self._call("drop", self.client.delete_collection, collection)
+        self._call("drop", "delete_collection", collection)
 
     def close(self) -> None:
         """Release the client (and the local-mode lock on its directory)."""
-        self._call("close", self.client.close)
+        self._stop.set()
+        with self._guard:
+            client, self._client = self._client, None
+            try:
+                if client is not None:
+                    client.close()
+            except Exception as exc:  # noqa: BLE001 - map client errors at the boundary
+                raise BackendError(f"Qdrant close failed at {self.location}: {exc}") from None
+            finally:
+                if self._local_lock is not None:
+                    self._local_lock.close()
+                    self._local_lock = None

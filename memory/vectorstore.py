@@ -270,7 +270,7 @@ def open_store(settings: Settings, path: Path | None = None) -> VectorStore:
         if path is None and retrieval.qdrant_url:
             return QdrantStore(url=retrieval.qdrant_url, api_key=retrieval.qdrant_api_key)
         location = path or retrieval.qdrant_path or settings.data_dir / "qdrant"
-        return QdrantStore(path=location)
+        return QdrantStore(path=location, lock_timeout_s=retrieval.lock_timeout_s)
     from autan.memory.store_edge import EdgeStore
 
     return EdgeStore(path or settings.data_dir / "vectors", lock_timeout_s=retrieval.lock_timeout_s)

@@ -37,7 +37,7 @@ from typing import Any
 
 from autan.guards.injection_features import HashedLinear
 from autan.guards.injection_features import train as fit
-from autan.guards.injection_model import SEMANTIC_ARTIFACT, EmbeddingHead
+from autan.guards.injection_model import SEMANTIC_ARTIFACT, SEMANTIC_EMBEDDER, EmbeddingHead
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "guards" / "injection_model.npz"
@@ -278,7 +278,7 @@ def embedded(name: str, split: str) -> tuple[Any, Any]:
         with np.load(path, allow_pickle=False) as data:
             if str(data["digest"]) == digest:
                 return data["v"], np.asarray(labels)
-    vectors = np.asarray(load_embedder("minilm").embed(clipped), dtype=np.float32)
+    vectors = np.asarray(load_embedder(SEMANTIC_EMBEDDER).embed(clipped), dtype=np.float32)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, v=vectors, digest=np.str_(digest))
     return vectors, np.asarray(labels)
@@ -296,7 +296,7 @@ def train_semantic(names: list[str]) -> EmbeddingHead:
     y = np.concatenate([labels for _, labels in parts])
     clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y)
     return EmbeddingHead(
-        load_embedder("minilm"), clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+        load_embedder(SEMANTIC_EMBEDDER), clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
     )
 
 

@@ -63,18 +63,18 @@ def test_onnx_fp32_matches_torch_and_int8_is_close(model_cache: Path) -> None:
 
 
 @pytest.mark.slow
-def test_onnx_runtime_loads_without_torch(model_cache: Path) -> None:
-    load_embedder("minilm@onnx", model_cache)  # exported (with torch) once, here
+def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path) -> None:
+    load_embedder("minilm@onnx-int8", model_cache)  # exported (with torch) once, here
     probe = (
         "import sys; from pathlib import Path\n"
         "from autan.memory.embeddings import load_embedder\n"
         "e = load_embedder('minilm', Path(sys.argv[1])); v = e.embed_query('hello')\n"
-        "print(len(v), 'torch' in sys.modules, 'transformers' in sys.modules)"
+        "print(e.name, len(v), 'torch' in sys.modules, 'transformers' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, str(model_cache)], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["384", "False", "False"]
+    assert out.stdout.split() == ["all-MiniLM-L6-v2@onnx-int8", "384", "False", "False"]
 
 
 @pytest.mark.slow
@@ -95,3 +95,22 @@ def test_a_collection_keeps_its_runtime(
     cites = json.loads(capsys.readouterr().out)["citations"]
     assert cites[0]["source"].endswith("guide/files.md")
     assert embedder_for("minilm", "all-MiniLM-L6-v2@onnx-int8").name.endswith("@onnx-int8")
+
+
+@pytest.mark.slow
+def test_parallel_buckets_keep_input_order(model_cache: Path) -> None:
+    from autan.memory import model_cache as artefacts
+    from autan.memory.embed_onnx import OnnxEmbedder
+    from autan.memory.embeddings import minilm_path
+
+    folder = artefacts.onnx_model(model_cache, minilm_path(), "fp32")
+    texts = [f"passage {i}: " + "about reading files " * (1 + i % 9) for i in range(23)]
+
+    def make(threads: int) -> OnnxEmbedder:
+        files = (folder / "model.onnx", folder / "tokenizer.json")
+        return OnnxEmbedder(*files, name="m", batch_size=2, threads=threads)
+
+    one, two = make(1).embed_array(texts), make(2).embed_array(texts)
+    alone = np.asarray([make(1).embed_query(t) for t in texts[:3]])
+    assert np.allclose(one, two, atol=1e-5)  # fp32: batching changes nothing but padding
+    assert np.allclose(one[:3], alone, atol=1e-4)
