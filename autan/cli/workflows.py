@@ -32,7 +32,7 @@ def parse_vars(items: list[str]) -> dict[str, str]:
 
 
 def _journal() -> Any:
-    from autan.graphs.workflow_journal import Journal
+    from autan.automations.journal import Journal
 
     return Journal(Path(settings_for().data_dir) / "runs.sqlite")
 
@@ -79,7 +79,7 @@ def run(
     json_out: JsonOpt = False,
 ) -> None:
     """Run a YAML automation, or resume one after a crash, a failure or an approval pause."""
-    from autan.graphs.workflows import Workflow
+    from autan.automations.engine import Workflow
 
     if decision is not None and decision not in ("approve", "deny"):
         raise UserInputError(f"--decision must be approve or deny, not {decision!r}")

@@ -71,7 +71,7 @@ def _result(result: Any) -> dict[str, Any]:
 
 
 def _start(state: ServerState, owner: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
-    from autan.graphs.workflows import Workflow
+    from autan.automations.engine import Workflow
 
     wf = Workflow.load(flow_path(state, name), settings=state.settings)
     run_id = uuid.uuid4().hex[:12]
@@ -95,7 +95,7 @@ def _journaled(state: ServerState, run_id: str) -> bool:
 
 
 def _owned(state: ServerState, owner: str, run_id: str) -> Any:
-    from autan.graphs.workflow_journal import Journal
+    from autan.automations.journal import Journal
 
     if state.records.owner_of(KIND, run_id) != owner:
         raise NotFoundError(f"no automation run {run_id!r}")
@@ -107,7 +107,7 @@ def _owned(state: ServerState, owner: str, run_id: str) -> Any:
 
 
 def _resume(state: ServerState, owner: str, run_id: str, decision: Any) -> dict[str, Any]:
-    from autan.graphs.workflows import Workflow
+    from autan.automations.engine import Workflow
 
     record = _owned(state, owner, run_id)
     wf = Workflow.load(record.flow, settings=state.settings)

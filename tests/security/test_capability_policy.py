@@ -14,10 +14,10 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from autan import Agent, FunctionChatModel, ScriptedChatModel
+from autan.automations.engine import Workflow
+from autan.automations.schema import parse_flow
 from autan.config import load_settings
 from autan.errors import SecurityViolation
-from autan.graphs.workflow_schema import parse_flow
-from autan.graphs.workflows import Workflow
 from autan.tools.base import make_tool, ok
 from autan.tools.spec import Effect, Trust, declare
 

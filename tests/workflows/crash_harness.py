@@ -18,11 +18,11 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
+from autan.automations.engine import Workflow
+from autan.automations.journal import Journal
+from autan.automations.schema import parse_flow
 from autan.config import load_settings
 from autan.errors import NotFoundError
-from autan.graphs.workflow_journal import Journal
-from autan.graphs.workflow_schema import parse_flow
-from autan.graphs.workflows import Workflow
 from autan.tools.base import make_tool, ok
 from autan.tools.idempotency import current_key
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from autan.automations.engine import Workflow
+from autan.automations.schema import parse_flow
 from autan.config import load_settings
 from autan.errors import AutanError
-from autan.graphs.workflow_schema import parse_flow
-from autan.graphs.workflows import Workflow
 
 FLOW = """
 name: edit-notes

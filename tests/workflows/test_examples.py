@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from autan.automations.engine import Workflow
 from autan.config import load_settings
 from autan.errors import AutanError
-from autan.graphs.workflows import Workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "automations"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from autan.automations.engine import Workflow
+from autan.automations.schema import parse_flow
 from autan.errors import AutanError, SecurityViolation, UserInputError
-from autan.graphs.workflow_schema import parse_flow
-from autan.graphs.workflows import Workflow
 from autan.tools.base import make_tool, ok
 
 

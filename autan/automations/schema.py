@@ -265,7 +265,7 @@ def parse_flow(text: str, origin: str = "<flow>") -> Flow:
 
 
 def _check_templates(doc: Located) -> None:
-    from autan.graphs.workflow_template import check_syntax
+    from autan.automations.template import check_syntax
 
     def visit(value: Any, path: tuple[Any, ...]) -> None:
         if isinstance(value, dict):

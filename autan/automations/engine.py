@@ -23,10 +23,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, interrupt
 
-from autan.config import Settings, load_settings
-from autan.errors import AutanError, UserInputError
-from autan.graphs.workflow_journal import Journal, NeedsHuman
-from autan.graphs.workflow_schema import (
+from autan.automations.journal import Journal, NeedsHuman
+from autan.automations.schema import (
     AgentStep,
     ApprovalStep,
     BranchStep,
@@ -37,7 +35,7 @@ from autan.graphs.workflow_schema import (
     ToolStep,
     load_flow,
 )
-from autan.graphs.workflow_steps import (
+from autan.automations.steps import (
     StepEnv,
     agent_body,
     derived,
@@ -47,7 +45,9 @@ from autan.graphs.workflow_steps import (
     map_items,
     render_args,
 )
-from autan.graphs.workflow_template import condition, render_text, render_value
+from autan.automations.template import condition, render_text, render_value
+from autan.config import Settings, load_settings
+from autan.errors import AutanError, UserInputError
 from autan.guards.base import GuardRunner
 from autan.memory.checkpoints import close_checkpointer, open_checkpointer
 from autan.tools.guarded import settle

@@ -15,11 +15,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from autan.automations.journal import Journal, NeedsHuman, StepFailed, call_with_timeout
+from autan.automations.schema import AgentStep, LlmStep, MapStep, StepBase, ToolStep
+from autan.automations.template import render_text, render_value
 from autan.config import Settings
 from autan.errors import AutanError, BackendError, SecurityViolation, UserInputError
-from autan.graphs.workflow_journal import Journal, NeedsHuman, StepFailed, call_with_timeout
-from autan.graphs.workflow_schema import AgentStep, LlmStep, MapStep, StepBase, ToolStep
-from autan.graphs.workflow_template import render_text, render_value
 from autan.guards.base import GuardRunner, Verdict, passthrough_runner
 from autan.tools.base import run_tool
 from autan.tools.guarded import Ask, GuardedTools, deny
