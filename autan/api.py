@@ -262,6 +262,7 @@ class _Turn:
 
     def __init__(self, guards: GuardRunner, thread: str) -> None:
         self.tokens = GuardedTokens(guards, thread)
+        self.usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
 
     def events(self, mode: str, chunk: Any) -> list[Event]:
         """The events one ``(mode, chunk)`` of a ``messages`` + ``updates`` stream yields."""
@@ -276,19 +277,34 @@ class _Turn:
         for node, update in chunk.items():
             if shown := self.tokens.flush():
                 out.append(Event("token", {"text": shown}))
-            out.extend(_track(self.tokens, event) for event in _update_events(node, update))
+            if node == "planner" and isinstance(update, dict):
+                self._count(update.get("messages") or ())
+            out.extend(
+                _track(self.tokens, event, self.usage) for event in _update_events(node, update)
+            )
         return out
 
+    def _count(self, messages: Any) -> None:
+        """Add the planner's reported token usage to the turn's totals."""
+        for m in messages:
+            for key, value in (getattr(m, "usage_metadata", None) or {}).items():
+                if key in self.usage and isinstance(value, int):
+                    self.usage[key] += value
 
-def _track(tokens: GuardedTokens, event: Event) -> Event:
-    """Feed citations to the token guard; mark answers that differ from what was streamed."""
+
+def _track(tokens: GuardedTokens, event: Event, usage: dict[str, int]) -> Event:
+    """Feed citations to the token guard; mark answers that differ from what was streamed.
+
+    The answer also carries the turn's token usage, summed over its planner calls.
+    """
     if event.kind in ("tool_call", "tool_result"):
         tokens.new_step()
         tokens.citations.extend(event.data.get("result", {}).get("citations") or [])
     if event.kind == "answer":
         streamed = bool(tokens.released.strip())
         revised = streamed and not same_text(tokens.released, event.data["text"])
-        return Event("answer", {**event.data, "streamed": streamed, "revised": revised})
+        extra = {"streamed": streamed, "revised": revised, "usage": dict(usage)}
+        return Event("answer", {**event.data, **extra})
     return event
 
 

@@ -41,6 +41,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: dict[str, Any] | None = None
     thread_id: str | None = None
 
 
@@ -114,7 +115,8 @@ async def chat_completions(request: Request) -> Response:
     """A chat completion: one agent turn, as JSON or as an SSE stream of chunks."""
     body, queue, run = await _begin(request)
     if body.stream:
-        return StreamingResponse(_chunks(queue, run), media_type="text/event-stream")
+        usage = bool((body.stream_options or {}).get("include_usage"))
+        return StreamingResponse(_chunks(queue, run, usage), media_type="text/event-stream")
     record = await finished(queue)
     if record.get("status") == "failed":
         raise BackendError(str(record.get("error")))
@@ -133,10 +135,18 @@ async def chat_completions(request: Request) -> Response:
                     "finish_reason": "stop",
                 }
             ],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "usage": openai_usage(record),
             "autan": _extension(record),
         }
     )
+
+
+def openai_usage(record: dict[str, Any]) -> dict[str, int]:
+    """The run's planner token counts in OpenAI's names (zeros when the model reports none)."""
+    usage = record.get("usage") or {}
+    prompt, completion = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+    total = int(usage.get("total_tokens", 0)) or prompt + completion
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
 
 
 def _extension(record: dict[str, Any]) -> dict[str, Any]:
@@ -144,20 +154,21 @@ def _extension(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in keys}
 
 
+def _chunk_head(run_id: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{run_id}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+    }
+
+
 def _chunk(run_id: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-    return sse(
-        {
-            "id": f"chatcmpl-{run_id}",
-            "object": "chat.completion.chunk",
-            "created": int(time.time()),
-            "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **extra,
-        }
-    )
+    choices = [{"index": 0, "delta": delta, "finish_reason": finish}]
+    return sse({**_chunk_head(run_id), "choices": choices, **extra})
 
 
-async def _chunks(queue: Any, run: dict[str, Any]) -> AsyncIterator[str]:
+async def _chunks(queue: Any, run: dict[str, Any], usage: bool) -> AsyncIterator[str]:
     rid = run["run_id"]
     yield _chunk(
         rid,
@@ -177,6 +188,8 @@ async def _chunks(queue: Any, run: dict[str, Any]) -> AsyncIterator[str]:
             yield _chunk(rid, {}, "stop", autan={"event": "end", "data": data})
         elif kind != "token":
             yield _chunk(rid, {}, autan={"event": kind, "data": data})
+        if kind == "end" and usage:  # OpenAI's last chunk: no choices, the totals
+            yield sse({**_chunk_head(rid), "choices": [], "usage": openai_usage(data)})
     yield "data: [DONE]\n\n"
 
 

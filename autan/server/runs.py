@@ -118,6 +118,7 @@ def _apply(run: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
         run.update(status="interrupted", interrupt=data)
     elif kind == "answer":
         run.update(answer=data.get("text", ""), sources=data.get("sources") or [], interrupt=None)
+        run["usage"] = data.get("usage") or run.get("usage")
 
 
 async def items(queue: asyncio.Queue[Item]) -> AsyncIterator[Item]:

@@ -63,6 +63,18 @@ def test_openai_sdk_non_streaming_and_streaming(served: ServeProcess) -> None:
     assert events[0] == "run" and events[-1] == "end"
     assert "tool_result" in events
 
+    counted = client.chat.completions.create(
+        model="autan",
+        messages=[{"role": "user", "content": "6 * 7"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    usage = [c.usage for c in counted if c.usage is not None]
+    assert (
+        len(usage) == 1
+        and usage[0].total_tokens == usage[0].prompt_tokens + usage[0].completion_tokens
+    )
+
 
 def test_a_run_killed_with_the_server_resumes_after_restart(
     tmp_path: Path, script_file: Path

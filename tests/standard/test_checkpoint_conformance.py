@@ -1,9 +1,10 @@
-"""langgraph-checkpoint-conformance on autan's SQLite and Postgres checkpointers.
+"""langgraph-checkpoint-conformance on autan's SQLite and Postgres checkpointers, sync and async.
 
-The suite drives the async API (``aput``, ``alist``...). autan's savers are sync, so they run
-behind ``ThreadedAsync``, which sends each async call to the sync method on a worker thread
-(what LangGraph does for a sync saver in an async graph). Each capability is one test here;
-a failure lists the suite's own failing checks.
+The suite drives the async API (``aput``, ``alist``...). The async savers (``open_async_sqlite``,
+``open_async_postgres``, what ``autan serve`` and ``Agent.aask`` use) run under it as they are.
+The sync savers run behind ``ThreadedAsync``, which sends each async call to the sync method on a
+worker thread (what LangGraph does for a sync saver in an async graph). Each capability is one
+test here; a failure lists the suite's own failing checks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import Capability
 
-from autan.memory.checkpoints import close_checkpointer, open_postgres, open_sqlite
+from autan.memory.checkpoints import (
+    close_checkpointer,
+    open_async_postgres,
+    open_async_sqlite,
+    open_postgres,
+    open_sqlite,
+)
 from tests.memory.pg_server import postgres_url_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.standard_suite
@@ -77,6 +84,16 @@ def _registered(kind: str, tmp_path: Path, url: str | None) -> Any:
     counter = itertools.count()
 
     async def factory() -> AsyncGenerator[BaseCheckpointSaver[Any], None]:
+        if kind.startswith("async-"):
+            where = tmp_path / f"c{next(counter)}.sqlite"
+            opener = (
+                open_async_sqlite(where)
+                if kind == "async-sqlite"
+                else open_async_postgres(_fresh_database(url or ""))
+            )
+            async with opener as native:
+                yield native
+            return
         if kind == "sqlite":
             saver = open_sqlite(tmp_path / f"c{next(counter)}.sqlite")
         else:
@@ -115,3 +132,17 @@ def test_postgres_conformance(
     capability: str, tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
 ) -> None:
     _check("postgres", capability, tmp_path, postgres_url, request.node)
+
+
+@pytest.mark.parametrize("capability", CAPABILITIES)
+def test_async_sqlite_conformance(
+    capability: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    _check("async-sqlite", capability, tmp_path, None, request.node)
+
+
+@pytest.mark.parametrize("capability", CAPABILITIES)
+def test_async_postgres_conformance(
+    capability: str, tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
+) -> None:
+    _check("async-postgres", capability, tmp_path, postgres_url, request.node)
