@@ -63,8 +63,8 @@ def test_onnx_fp32_matches_torch_and_int8_is_close(model_cache: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path) -> None:
-    load_embedder("minilm@onnx-int8", model_cache)  # exported (with torch) once, here
+def test_default_runtime_is_onnx_and_loads_without_torch(model_cache: Path) -> None:
+    load_embedder("minilm@onnx", model_cache)  # exported (with torch) once, here
     probe = (
         "import sys; from pathlib import Path\n"
         "from autan.memory.embeddings import load_embedder\n"
@@ -74,7 +74,7 @@ def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path)
     out = subprocess.run(
         [sys.executable, "-c", probe, str(model_cache)], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["all-MiniLM-L6-v2@onnx-int8", "384", "False", "False"]
+    assert out.stdout.split() == ["all-MiniLM-L6-v2", "384", "False", "False"]
 
 
 @pytest.mark.slow
