@@ -131,7 +131,7 @@ def main() -> int:
         f"are the median of {REPEATS} warm runs; ratio is against `git grep` / `git ls-files` "
         "in the same run. autan's grep stops at its match cap, so on a common pattern it reads "
         "only the first files; on the rare pattern every tool reads every file. "
-        f"CPUs: {len(os.sched_getaffinity(0))}, shared with other work while measured."
+        f"CPUs: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f} at the end."
     )
     report(
         "Workspace tools: grep and list_files on 50k files",
