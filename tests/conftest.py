@@ -20,13 +20,20 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("model-cache")
 
 
+TEST_SWITCHES = ("AUTAN_QDRANT_URL", "AUTAN_STANDARD_FULL")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, model_cache: Path
 ) -> Iterator[None]:
-    """Each test gets its own data dir and no AUTAN_* settings from the developer's shell."""
+    """Each test gets its own data dir and no AUTAN_* settings from the developer's shell.
+
+    Switches of the test run itself (a Qdrant server to test against, the full standard suites)
+    are kept.
+    """
     for key in list(os.environ):
-        if key.startswith("AUTAN_") and key != "AUTAN_QDRANT_URL":
+        if key.startswith("AUTAN_") and key not in TEST_SWITCHES:
             monkeypatch.delenv(key, raising=False)
     home = tmp_path_factory.mktemp("autan-data")
     monkeypatch.setenv("AUTAN_DATA_DIR", str(home))
