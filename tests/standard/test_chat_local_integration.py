@@ -7,7 +7,6 @@ Expected failures name the limit of a 135M-parameter model behind them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,23 +17,17 @@ from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from autan.agents.models.mistral_local import LocalChatModel
+from tests.support.budget import CORE as BASE_CORE
+from tests.support.budget import within_budget
 from tests.support.smollm2 import smollm2_dir_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.slow
 
 _WEIGHTS: dict[str, Path] = {}
-CORE = {
-    "test_no_overrides_DO_NOT_OVERRIDE",
-    "test_invoke",
-    "test_ainvoke",
-    "test_stream",
-    "test_astream",
-    "test_batch",
+CORE = BASE_CORE | {
     "test_abatch",
     "test_stream_events_v3",
     "test_astream_events_v3",
-    "test_usage_metadata",
-    "test_usage_metadata_streaming",
     "test_message_with_name",
     "test_tool_calling_async",
     "test_tool_calling_with_no_arguments",
@@ -78,10 +71,8 @@ class TestLocalSmolLM2Integration(ChatModelIntegrationTests):
 
     @pytest.fixture(autouse=True)
     def _bounded(self, request: pytest.FixtureRequest) -> None:
-        name = request.node.originalname
-        if name not in CORE and os.environ.get("AUTAN_STANDARD_FULL") != "1":
-            pytest.skip("beyond make test's time budget on a CPU; AUTAN_STANDARD_FULL=1 runs it")
-        if name in STRUCTURED:
+        within_budget(request, CORE)
+        if request.node.originalname in STRUCTURED:
             request.applymarker(pytest.mark.xfail(reason=RAMBLES, strict=False))
 
     @pytest.mark.xfail(reason=NO_AUTO_CALL, strict=False)

@@ -8,7 +8,6 @@ an expected failure naming why.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,14 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from autan.agents.models.openai_compat import OpenAICompatChatModel
 from tests.server.live import LIGHT_POLICY, ServeProcess
+from tests.support.budget import CORE as BASE_CORE
+from tests.support.budget import within_budget
 from tests.support.smollm2 import smollm2_dir_fixture  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.slow
 
 _SERVER: dict[str, str] = {}
-CORE = {
-    "test_no_overrides_DO_NOT_OVERRIDE",
-    "test_invoke",
-    "test_ainvoke",
-    "test_stream",
-    "test_astream",
-    "test_batch",
-    "test_usage_metadata",
-    "test_usage_metadata_streaming",
+CORE = BASE_CORE | {
     "test_conversation",
 }
 AGENT_ENDPOINT = (
@@ -74,9 +67,7 @@ class TestOpenAIBackendAgainstAutanServe(ChatModelIntegrationTests):
 
     @pytest.fixture(autouse=True)
     def _bounded(self, request: pytest.FixtureRequest) -> None:
-        name = request.node.originalname
-        if name not in CORE and os.environ.get("AUTAN_STANDARD_FULL") != "1":
-            pytest.skip("beyond make test's time budget on a CPU; AUTAN_STANDARD_FULL=1 runs it")
+        within_budget(request, CORE)
 
     @property
     def has_tool_calling(self) -> bool:

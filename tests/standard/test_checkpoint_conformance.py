@@ -120,29 +120,17 @@ def _check(kind: str, capability: str, tmp_path: Path, url: str | None, node: An
     node.user_properties.append(("standard_checks", result.tests_passed))
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "async-sqlite"])
 @pytest.mark.parametrize("capability", CAPABILITIES)
 def test_sqlite_conformance(
-    capability: str, tmp_path: Path, request: pytest.FixtureRequest
+    kind: str, capability: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    _check("sqlite", capability, tmp_path, None, request.node)
+    _check(kind, capability, tmp_path, None, request.node)
 
 
+@pytest.mark.parametrize("kind", ["postgres", "async-postgres"])
 @pytest.mark.parametrize("capability", CAPABILITIES)
 def test_postgres_conformance(
-    capability: str, tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
+    kind: str, capability: str, tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
 ) -> None:
-    _check("postgres", capability, tmp_path, postgres_url, request.node)
-
-
-@pytest.mark.parametrize("capability", CAPABILITIES)
-def test_async_sqlite_conformance(
-    capability: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    _check("async-sqlite", capability, tmp_path, None, request.node)
-
-
-@pytest.mark.parametrize("capability", CAPABILITIES)
-def test_async_postgres_conformance(
-    capability: str, tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
-) -> None:
-    _check("async-postgres", capability, tmp_path, postgres_url, request.node)
+    _check(kind, capability, tmp_path, postgres_url, request.node)
