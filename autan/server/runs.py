@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,6 +39,7 @@ def new_run(owner: str, thread_id: str, question: str | None) -> dict[str, Any]:
         "input": question,
         "steps": [],
         "verdicts": [],
+        "created": time.time(),
     }
 
 
@@ -111,9 +113,9 @@ async def _drive(
 
 def _apply(run: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
     if kind in STEP_KINDS:
-        run["steps"].append({"kind": kind, **data})
+        run["steps"].append({"kind": kind, **data, "at": time.time()})
     elif kind == "guard":
-        run["verdicts"].append(data)
+        run["verdicts"].append({**data, "at": time.time()})
     elif kind == "interrupt":
         run.update(status="interrupted", interrupt=data)
     elif kind == "answer":
