@@ -98,7 +98,7 @@ def _attempt_bar(a: dict[str, Any], origin: float, end: float) -> Bar:
     output = a.get("output")
     status = str(a["status"])
     approval = isinstance(output, dict) and "approved" in output
-    if approval:
+    if approval and isinstance(output, dict):
         status = "approved" if output["approved"] else "denied"
     details: list[tuple[str, Any]] = [
         ("idempotency key", a.get("key")),
