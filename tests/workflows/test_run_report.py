@@ -8,16 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from autan.cli.app import main
+from tests.workflows.test_cli_workflows import FLOW as CLI_FLOW
 
-FLOW = """
-name: report-demo
-vars: {a: 4, who: ~}
-steps:
-  - {id: double, tool: calculator, args: {expression: "{{ vars.a }} * 2"}}
-  - {id: gate, approval: "Greet {{ vars.who }}?"}
-  - {id: plus, tool: calculator, args: {expression: "{{ steps.double.value }} + 1"}}
-outputs: {result: "{{ steps.plus.value }}", greeting: "{{ vars.who }}"}
-"""
+FLOW = CLI_FLOW.replace(
+    'outputs: {result: "{{ steps.plus.value }}"}',
+    'outputs: {result: "{{ steps.plus.value }}", greeting: "{{ vars.who }}"}',
+)
+assert FLOW != CLI_FLOW
 FAILING = """
 name: report-retry
 steps:
