@@ -52,6 +52,12 @@ def _when(seconds: float | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _cell(value: Any) -> str:
+    text = html.escape(_text(value))
+    plain = isinstance(value, str | int | float) and "\n" not in text
+    return text if plain else f"<pre>{text}</pre>"
+
+
 def _bar_html(bar: Bar, total: float) -> str:
     left = 100.0 * bar.start / total
     width = max(0.0, min(100.0 - left, 100.0 * bar.duration / total))
@@ -78,7 +84,7 @@ def render(title: str, meta: Sequence[tuple[str, Any]], bars: Sequence[Bar]) -> 
     """The page: a title, a table of facts about the run, and one bar per step."""
     total = max([b.start + b.duration for b in bars] + [1e-6])
     rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td><pre>{html.escape(_text(v))}</pre></td></tr>"
+        f"<tr><td>{html.escape(k)}</td><td>{_cell(v)}</td></tr>"
         for k, v in meta
         if v not in (None, "", [], {})
     )
@@ -86,8 +92,8 @@ def render(title: str, meta: Sequence[tuple[str, Any]], bars: Sequence[Bar]) -> 
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f'<h1>{html.escape(title)}</h1><table class="meta">{rows}</table>'
-        f"<h2>Timeline ({total:.3f} s)</h2>{steps}</body></html>\n"
+        f"<h1>{html.escape(title)}</h1><h2>Timeline ({total:.3f} s)</h2>{steps}"
+        f'<h2>Run</h2><table class="meta">{rows}</table></body></html>\n'
     )
 
 
