@@ -169,6 +169,12 @@ def _when(seconds: float | None) -> str | None:
 def runs_show(
     run_id: Annotated[str, typer.Argument(help="the run id")],
     json_out: JsonOpt = False,
+    html_out: Annotated[
+        bool, typer.Option("--html", help="a static HTML timeline of the run's steps")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write the HTML here (default stdout)")
+    ] = None,
 ) -> None:
     """A run's status, variables, step attempts (with idempotency keys) and outputs."""
     journal = _journal()
@@ -177,6 +183,9 @@ def runs_show(
         attempts = journal.attempts(run_id)
     finally:
         journal.close()
+    if html_out or output is not None:
+        _write_html(record, attempts, output)
+        return
     body = {
         "run_id": record.run_id,
         "name": record.name,
@@ -199,6 +208,22 @@ def runs_show(
         typer.echo(line + (f"  ({a['error']})" if a["error"] else ""))
     if record.outputs is not None:
         typer.echo("outputs: " + json.dumps(record.outputs, ensure_ascii=False, default=str))
+
+
+def _write_html(record: Any, attempts: list[dict[str, Any]], output: Path | None) -> None:
+    from autan.reports import automation_report
+
+    page = automation_report(record, attempts)
+    if output is None:
+        typer.echo(page, nl=False)
+        return
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UserInputError(
+            f"cannot write {output}: {exc.strerror}", hint="choose a writable path with -o"
+        ) from exc
+    typer.echo(f"wrote {output}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from autan import __version__
 from autan.errors import AutanError, ConfigError
 from autan.server.gate import Gate, autan_error, http_error, internal_error
+from autan.server.metrics import MetricsMiddleware, metrics_endpoint
 from autan.server.records import Records
 from autan.server.runs import mark_stopped
 from autan.server.state import RateLimiter, ServerState, SharedIndex, is_loopback
@@ -63,6 +64,7 @@ def _routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]
     routes += openai_api.routes + threads_api.routes + docs_api.routes + automations_api.routes
@@ -117,9 +119,10 @@ def create_app(
         HTTPException: http_error,
         Exception: internal_error,
     }
+    routes = _routes()
     app = Starlette(
-        routes=_routes(),
-        middleware=_middleware(state),
+        routes=routes,
+        middleware=_middleware(state, routes),
         exception_handlers=handlers,
         lifespan=_lifespan(state, model, url),
     )
@@ -155,9 +158,12 @@ def _lifespan(state: ServerState, model: BaseChatModel | None, url: str | None) 
     return lifespan
 
 
-def _middleware(state: ServerState) -> list[Middleware]:
-    """The gate on every request; CORS only for the origins the settings list."""
-    middleware = [Middleware(Gate, state=state)]
+def _middleware(state: ServerState, routes: list[BaseRoute]) -> list[Middleware]:
+    """Metrics, then the gate on every request; CORS only for the origins the settings list."""
+    middleware = [
+        Middleware(MetricsMiddleware, metrics=state.metrics, routes=routes),
+        Middleware(Gate, state=state),
+    ]
     origins = state.settings.server.cors_origins
     if origins:
         from starlette.middleware.cors import CORSMiddleware

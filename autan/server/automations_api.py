@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from autan.errors import AutanError, NotFoundError, UserInputError
@@ -187,6 +187,26 @@ async def status(request: Request) -> Response:
     )
 
 
+def _report(state: ServerState, owner: str, run_id: str) -> str:
+    from autan.automations.journal import Journal
+    from autan.reports import automation_report
+
+    record = _owned(state, owner, run_id)
+    journal = Journal(Path(state.settings.data_dir) / "runs.sqlite")
+    try:
+        return automation_report(record, journal.attempts(run_id))
+    finally:
+        journal.close()
+
+
+async def report(request: Request) -> Response:
+    """One automation run as a static HTML timeline."""
+    page = await asyncio.to_thread(
+        _report, _state(request), owner_of(request), request.path_params["run_id"]
+    )
+    return HTMLResponse(page)
+
+
 async def resume(request: Request) -> Response:
     """Continue an automation run (a decision answers an approval pause)."""
     body = await body_of(request, DecisionRequest)
@@ -200,6 +220,7 @@ routes = [
     Route("/v1/automations", list_automations, methods=["GET"]),
     Route("/v1/automations/runs", list_runs, methods=["GET"]),
     Route("/v1/automations/runs/{run_id}", status, methods=["GET"]),
+    Route("/v1/automations/runs/{run_id}/report", report, methods=["GET"]),
     Route("/v1/automations/runs/{run_id}/resume", resume, methods=["POST"]),
     Route("/v1/automations/{name}/runs", start, methods=["POST"]),
     Route("/v1/hooks/{name}", hook, methods=["POST"]),

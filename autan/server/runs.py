@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,6 +39,7 @@ def new_run(owner: str, thread_id: str, question: str | None) -> dict[str, Any]:
         "input": question,
         "steps": [],
         "verdicts": [],
+        "created": time.time(),
     }
 
 
@@ -74,6 +76,7 @@ async def start_run(
     agent = state.agents.get(run["owner"]) or await asyncio.to_thread(state.agent_for, run["owner"])
     state.active[thread] = run["run_id"]
     await asyncio.to_thread(state.records.save_run, run)
+    state.metrics.inc("autan_runs_started_total")
     queue: asyncio.Queue[Item] = asyncio.Queue()
     task = asyncio.create_task(_drive(state, agent, run, question, resume, queue))
     state.tasks[run["run_id"]] = task
@@ -93,6 +96,7 @@ async def _drive(
         stream = agent.astream(question, thread_id=run["thread_id"], resume=resume)
         async for event in stream:
             _apply(run, event.kind, event.data)
+            state.metrics.run_event(event.kind, event.data)
             await queue.put((event.kind, event.data))
         if run["status"] == "running":
             run["status"] = "done"
@@ -103,6 +107,7 @@ async def _drive(
         run.update(status="failed", error="internal error; see the server log")
     finally:
         state.active.pop(run["thread_id"], None)
+        state.metrics.run_ended(run["status"])
         try:
             await asyncio.to_thread(state.records.save_run, run)
         finally:
@@ -111,9 +116,9 @@ async def _drive(
 
 def _apply(run: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
     if kind in STEP_KINDS:
-        run["steps"].append({"kind": kind, **data})
+        run["steps"].append({"kind": kind, **data, "at": time.time()})
     elif kind == "guard":
-        run["verdicts"].append(data)
+        run["verdicts"].append({**data, "at": time.time()})
     elif kind == "interrupt":
         run.update(status="interrupted", interrupt=data)
     elif kind == "answer":

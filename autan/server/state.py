@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from autan.errors import ConfigError, UserInputError
 from autan.memory.retriever import Retriever
+from autan.server.metrics import Metrics
 from autan.server.records import LOCAL, Records
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class ServerState:
     agents: dict[str, Agent] = field(default_factory=dict)
     active: dict[str, str] = field(default_factory=dict)  # thread id -> running run id
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     _agent_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def owner_settings(self, owner: str) -> Settings:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from autan.errors import UserInputError
@@ -113,6 +113,17 @@ async def get_run(request: Request) -> Response:
     return JSONResponse(public(run))
 
 
+async def run_report(request: Request) -> Response:
+    """One run as a static HTML timeline of its tool calls, results and guard verdicts."""
+    from autan.reports import agent_run_report
+
+    state = _state(request)
+    run = await asyncio.to_thread(
+        owned_run, state, owner_of(request), request.path_params["run_id"]
+    )
+    return HTMLResponse(agent_run_report(run))
+
+
 async def resume_run(request: Request) -> Response:
     """Continue a paused run with a decision, or a stopped one from its last checkpoint."""
     from autan.api import CONTINUE
@@ -150,5 +161,6 @@ routes = [
     Route("/v1/threads/{thread_id}/runs", create_run, methods=["POST"]),
     Route("/v1/threads/{thread_id}/runs", list_runs, methods=["GET"]),
     Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/v1/runs/{run_id}/report", run_report, methods=["GET"]),
     Route("/v1/runs/{run_id}/resume", resume_run, methods=["POST"]),
 ]

@@ -37,6 +37,21 @@ async function api(path, body) {
   return data;
 }
 
+// A run report is a static HTML page behind the API key: fetch it with the key, open it as a blob.
+async function openReport(path) {
+  const r = await fetch(path, { headers: headers() });
+  if (!r.ok) return;
+  const blob = new Blob([await r.text()], { type: "text/html" });
+  window.open(URL.createObjectURL(blob), "_blank", "noopener");
+}
+
+function reportButton(parent, path) {
+  const b = document.createElement("button");
+  b.type = "button"; b.textContent = "report"; b.className = "run-report";
+  b.addEventListener("click", () => openReport(path).catch(() => {}));
+  parent.appendChild(b);
+}
+
 // POST a streamed run and hand each server-sent event to onEvent(kind, data).
 async function streamRun(path, body, onEvent) {
   const r = await fetch(path, { method: "POST", headers: headers(),
@@ -98,6 +113,7 @@ function handler(answer) {
       $("approval").hidden = !pendingRun;  // shown once the run id is known
       if (data.status === "failed") { answer.className = "msg error"; answer.textContent = data.error; }
       answer.dataset.status = data.status;
+      if (data.run_id) reportButton(answer, "/v1/runs/" + data.run_id + "/report");
     }
   };
 }
@@ -152,6 +168,7 @@ async function refreshRuns() {
     for (const r of runs) {
       const li = item("automation-runs", r.run_id + " " + r.name + ": " + r.status, r.status === "done" ? "ok" : "");
       li.dataset.run = r.run_id;
+      reportButton(li, "/v1/automations/runs/" + r.run_id + "/report");
       if (r.status === "waiting") {
         for (const decision of ["approve", "deny"]) {
           const b = document.createElement("button");
