@@ -64,7 +64,8 @@ def ingest(
     store = open_store(settings)
     try:
         recorded = store.embedder_of(cfg.collection)
-        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings))
+        dim = store.info(cfg.collection).dim if recorded else None
+        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings), dim)
         ingestor = Ingestor(
             store, embedder, collection=cfg.collection, reporter=reporter, **options
         )
