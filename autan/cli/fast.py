@@ -83,9 +83,10 @@ def parse_search(args: list[str]) -> SearchArgs | None:
 
 def _option(arg: str, rest: Iterator[str]) -> tuple[str, str] | None:
     """(field, value) of an option that takes a value: ``-k 3``, ``-k3``, ``--mode=dense``."""
+    attached: str | None
     if arg.startswith("--"):
-        name, eq, value = arg.partition("=")
-        attached = value if eq else None
+        name, eq, after = arg.partition("=")
+        attached = after if eq else None
     else:
         name, attached = arg[:2], arg[2:] or None
     if name not in _VALUED:
