@@ -59,17 +59,14 @@ def ingest(
     roots = resolve_roots(paths)  # bad paths fail before the store or the model is touched
     reporter: Reporter = Silent() if json_out or quiet else RichReporter()
     options: dict[str, Any] = {"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap,
-               "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()),
+               "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()), "reporter": reporter,
                "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
         recorded = store.embedder_of(cfg.collection)
         dim = store.info(cfg.collection).dim if recorded else None
         embedder = embedder_for(cfg.embedder, recorded, model_cache(settings), dim)
-        ingestor = Ingestor(
-            store, embedder, collection=cfg.collection, reporter=reporter, **options
-        )
-        report = ingestor.run(roots)
+        report = Ingestor(store, embedder, collection=cfg.collection, **options).run(roots)
     finally:
         store.close()
     _show_report(report.to_dict(), json_out)
