@@ -208,18 +208,21 @@ def load_embedder(spec: str = "minilm", cache_dir: Path | None = None) -> Embedd
 
 
 def embedder_for(
-    spec: str, recorded: str | None, cache_dir: Path | None = None, dim: int | None = None
+    spec: str,
+    recorded: str | None,
+    cache_dir: Path | None = None,
+    dim_of: Callable[[], int] | None = None,
 ) -> Embedder:
     """The embedder for a collection that recorded ``recorded`` (None: new or empty).
 
     A spec naming MiniLM without a runtime follows the collection (``minilm`` on a collection
     built with ``minilm@onnx-int8`` loads that); any other spec is used as given, and the store
-    refuses it if it makes other vectors than the collection holds. Given the collection's
-    ``dim`` too, a followed MiniLM loads only when a first text needs it.
+    refuses it if it makes other vectors than the collection holds. Given ``dim_of`` (the
+    collection's dimension), a followed MiniLM loads only when a first text needs it.
     """
     if recorded and is_default_minilm(spec) and (followed := spec_for(recorded)):
-        if dim is not None:
-            return LazyEmbedder(recorded, dim, lambda: load_embedder(followed, cache_dir))
+        if dim_of is not None:
+            return LazyEmbedder(recorded, dim_of(), lambda: load_embedder(followed, cache_dir))
         spec = followed
     return load_embedder(spec, cache_dir)
 

@@ -64,8 +64,8 @@ def ingest(
     store = open_store(settings)
     try:
         recorded = store.embedder_of(cfg.collection)
-        dim = store.info(cfg.collection).dim if recorded else None
-        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings), dim)
+        dim_of = lambda: store.info(cfg.collection).dim  # noqa: E731 - read only if needed
+        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings), dim_of)
         report = Ingestor(store, embedder, collection=cfg.collection, **options).run(roots)
     finally:
         store.close()

@@ -60,5 +60,5 @@ def test_a_lazy_embedder_loads_once_and_checks_what_it_loaded() -> None:
 
 
 def test_only_a_followed_minilm_is_lazy() -> None:
-    assert isinstance(embedder_for("minilm", "all-MiniLM-L6-v2", None, 384), LazyEmbedder)
-    assert not isinstance(embedder_for("hashing:64", "hashing-64", None, 64), LazyEmbedder)
+    assert isinstance(embedder_for("minilm", "all-MiniLM-L6-v2", None, lambda: 384), LazyEmbedder)
+    assert not isinstance(embedder_for("hashing:64", "hashing-64", None, lambda: 64), LazyEmbedder)
