@@ -20,11 +20,7 @@ from pydantic_settings import (
 )
 
 from autan.errors import ConfigError
-
-
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "autan"
+from autan.settings_check import default_data_dir
 
 
 class ModelSettings(BaseModel):
@@ -216,7 +212,7 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    data_dir: Path = Field(default_factory=_default_data_dir)
+    data_dir: Path = Field(default_factory=default_data_dir)
     workspace: Path = Field(default_factory=Path.cwd)
     model: ModelSettings = Field(default_factory=ModelSettings)
     planner: PlannerSettings = Field(default_factory=PlannerSettings)

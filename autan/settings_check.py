@@ -14,11 +14,12 @@ import tomllib
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from autan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # AUTAN_* variables read outside Settings: the config file, the server client, test hooks.
 OTHER_VARIABLES = (
@@ -34,12 +35,20 @@ OTHER_VARIABLES = (
 )
 
 
+def default_data_dir() -> Path:
+    """Where autan keeps its data unless ``AUTAN_DATA_DIR`` says otherwise (XDG)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "autan"
+
+
 class SettingsWarning(UserWarning):
     """A setting that autan ignores (an unknown name); the message names the closest one."""
 
 
 def _nested(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
     """Field names of ``model``; the value is the sub-model of a nested section."""
+    from pydantic import BaseModel
+
     out: dict[str, type[BaseModel] | None] = {}
     for name, info in model.model_fields.items():
         ann = info.annotation

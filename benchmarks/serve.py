@@ -38,10 +38,11 @@ QUESTION = "tell me something"
 def _env(home: Path) -> dict[str, str]:
     (home / "policy.yaml").write_text(LIGHT_POLICY, encoding="utf-8")
     (home / "script.yaml").write_text(SCRIPT, encoding="utf-8")
+    (home / "autan.toml").write_text("", encoding="utf-8")  # no user config file applies
     return {
         **os.environ,
         "AUTAN_DATA_DIR": str(home / "data"),
-        "AUTAN_CONFIG": str(home / "x"),
+        "AUTAN_CONFIG": str(home / "autan.toml"),
         "AUTAN_GUARDS__POLICY": str(home / "policy.yaml"),
         "AUTAN_MEMORY__AUTO_RECALL": "0",
         "AUTAN_MODEL__SPEC": f"scripted:{home / 'script.yaml'}",

@@ -1,16 +1,22 @@
 """PII rail: Presidio analyzer + anonymizer over the small spaCy English model.
 
-The engines load once per process, on the first check (Presidio pulls in spaCy and
-transformers, seconds of start-up), and never touch the network: the public-suffix list that
-e-mail validation needs comes from tldextract's bundled snapshot.
+The engines load once per process, on the first check, and never touch the network: the
+public-suffix list that e-mail validation needs comes from tldextract's bundled snapshot.
+Presidio and thinc import torch and transformers when installed, for engines autan does not use
+(spaCy's small model runs without them); ``_optional_imports_off`` refuses those imports to them
+alone while the engines load, which saves seconds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.abc
+import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from autan.errors import missing_extra
@@ -27,6 +33,37 @@ DEFAULT_ENTITIES = (
     "PERSON",
 )
 _LOCK = threading.Lock()
+_UNUSED = ("torch", "transformers")
+_REFUSED_TO = ("presidio_analyzer", "presidio_anonymizer", "spacy", "thinc")
+
+
+class _RefuseUnused(importlib.abc.MetaPathFinder):
+    """An import of torch/transformers made by Presidio, spaCy or thinc finds no module."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name.partition(".")[0] in _UNUSED and _importer().startswith(_REFUSED_TO):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def _importer() -> str:
+    """The module whose import statement is running (past the import machinery)."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if not module.startswith(("importlib", "_frozen_importlib", __name__)):
+            return module
+        frame = frame.f_back
+    return ""
+
+
+@contextlib.contextmanager
+def _optional_imports_off() -> Iterator[None]:
+    finder = _RefuseUnused()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 @dataclass(frozen=True)
@@ -41,14 +78,17 @@ class Engines:
 def _load() -> Engines:
     try:
         import tldextract.tldextract as tld
-        from presidio_analyzer import AnalyzerEngine
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
-        from presidio_anonymizer import AnonymizerEngine
+
+        with _optional_imports_off():
+            from presidio_analyzer import AnalyzerEngine
+            from presidio_analyzer.nlp_engine import SpacyNlpEngine
+            from presidio_anonymizer import AnonymizerEngine
     except ImportError:
         raise missing_extra("guards", "presidio-analyzer") from None
     tld.TLD_EXTRACTOR.suffix_list_urls = ()  # bundled snapshot only: no network at check time
     nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
-    nlp.load()
+    with _optional_imports_off():
+        nlp.load()
     return Engines(AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"]), AnonymizerEngine())  # type: ignore[no-untyped-call]
 
 

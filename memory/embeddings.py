@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -206,16 +207,57 @@ def load_embedder(spec: str = "minilm", cache_dir: Path | None = None) -> Embedd
     return _load(model, model, runtime or "torch", cache)
 
 
-def embedder_for(spec: str, recorded: str | None, cache_dir: Path | None = None) -> Embedder:
+def embedder_for(
+    spec: str,
+    recorded: str | None,
+    cache_dir: Path | None = None,
+    dim_of: Callable[[], int] | None = None,
+) -> Embedder:
     """The embedder for a collection that recorded ``recorded`` (None: new or empty).
 
     A spec naming MiniLM without a runtime follows the collection (``minilm`` on a collection
     built with ``minilm@onnx-int8`` loads that); any other spec is used as given, and the store
-    refuses it if it makes other vectors than the collection holds.
+    refuses it if it makes other vectors than the collection holds. Given ``dim_of`` (the
+    collection's dimension), a followed MiniLM loads only when a first text needs it.
     """
-    if recorded and is_default_minilm(spec):
-        spec = spec_for(recorded) or spec
+    if recorded and is_default_minilm(spec) and (followed := spec_for(recorded)):
+        if dim_of is not None:
+            return LazyEmbedder(recorded, dim_of(), lambda: load_embedder(followed, cache_dir))
+        spec = followed
     return load_embedder(spec, cache_dir)
+
+
+class LazyEmbedder:
+    """A collection's own embedder, loaded on the first text: an unchanged ingest loads none."""
+
+    def __init__(self, name: str, dim: int, load: Callable[[], Embedder]) -> None:
+        self.name, self.dim = name, dim
+        self._load: Callable[[], Embedder] | None = load
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Embedder:
+        """The real embedder (loaded now if it was not)."""
+        with self._lock:
+            if self._inner is None:
+                assert self._load is not None
+                inner = self._load()
+                if (inner.name, inner.dim) != (self.name, self.dim):
+                    raise ConfigError(
+                        f"embedder {inner.name} ({inner.dim}-d) does not make the vectors of a "
+                        f"collection built with {self.name} ({self.dim}-d)",
+                        hint="set retrieval.embedder to the collection's embedder",
+                    )
+                self._inner, self._load = inner, None
+            return self._inner
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for documents (the model loads on the first call)."""
+        return self.loaded().embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector for one query."""
+        return self.loaded().embed_query(text)
 
 
 def __getattr__(name: str) -> object:
@@ -229,6 +271,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Embedder",
     "HashingEmbedder",
+    "LazyEmbedder",
     "embedder_for",
     "identity",
     "load_embedder",

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
-
-from langchain_core.tools import BaseTool
+from typing import TYPE_CHECKING, Any
 
 from autan.errors import ConfigError
+
+if TYPE_CHECKING:  # the guard rails read specs without loading LangChain
+    from langchain_core.tools import BaseTool
 
 SPEC_KEY = "autan"
 

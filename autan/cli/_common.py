@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from autan.cli.output import emit_json as emit_json
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -55,12 +56,6 @@ def server_client(*local_only: str | None) -> Any:
             hint="drop the option (the server runs its own agent), or unset AUTAN_SERVER_URL",
         )
     return ServerClient(url, settings.api_key)
-
-
-def emit_json(obj: Any) -> None:
-    """Print exactly one JSON object on stdout."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def parse_json_object(text: str, what: str) -> dict[str, Any]:

@@ -1,62 +1,29 @@
-"""The ``autan`` command: a Typer app assembled from one module per command group.
+"""The ``autan`` command's entry point and error boundary.
 
-Group modules import only typer and autan's light modules at import time, so ``autan --help``
-never loads torch, transformers or qdrant. ``main`` is the error boundary: every failure is one
-line on stderr and an exit code (2 for usage/input/config, 1 for runtime), no traceback unless
-``--debug``.
+``main`` answers a plain ``autan search`` through a running server on the fast path
+(``autan.cli.fast``: no Typer, no pydantic) and hands everything else to the Typer app in
+``autan.cli.commands``. Every failure is one line on stderr and an exit code (2 for
+usage/input/config, 1 for runtime), no traceback unless ``--debug``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
-
-import typer
+from typing import Any, TextIO
 
 from autan.errors import AutanError
 
-GROUPS = (
-    "core",
-    "tools",
-    "retrieval",
-    "web",
-    "guards",
-    "workflows",
-    "sessions",
-    "memory",
-    "serve",
-    "mcp",
-    "evals",
-    "eval_tools",
-)
 
-app = typer.Typer(
-    name="autan",
-    help="autan: a LangGraph agent with a local Mistral planner, retrieval, a code sandbox, "
-    "safe web tools and guardrails.  Add --debug anywhere for tracebacks.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def __getattr__(name: str) -> Any:
+    """``autan.cli.app.app``: the Typer app, loaded on first use."""
+    if name == "app":
+        from autan.cli.commands import app
 
-
-def _register_groups() -> None:
-    for name in GROUPS:
-        module_name = f"autan.cli.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that command group is not part of this build
-            raise
-        module.register(app)
-
-
-_register_groups()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Warnings(logging.Handler):
@@ -109,6 +76,17 @@ def _show_warning(
 _default_show = warnings.showwarning
 
 
+def _dispatch(args: list[str]) -> int:
+    from autan.cli.fast import remote_search
+
+    code = remote_search(args)
+    if code is None:
+        from autan.cli.commands import run
+
+        code = run(args)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     warnings.showwarning = _show_warning
@@ -117,12 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = [a for a in args if a != "--debug"]
     _show_warnings()
     try:
-        result = app(args=args, prog_name="autan", standalone_mode=False)
-        return int(result) if isinstance(result, int) else 0
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        return _fail("aborted", 130)
+        return _dispatch(args)
     except AutanError as exc:
         if debug:
             raise

