@@ -1,7 +1,8 @@
 """Token budgets for constrained calls: fair string bounds up front, a forced close at the end.
 
-vLLM, llama.cpp and outlines let a verbose model fill a JSON string until ``max_tokens`` and hand
-back a cut object (``finish_reason: "length"``). Here a call always ends inside its budget:
+A grammar keeps every token valid but does not make a JSON string end: a verbose model fills it
+until ``max_tokens`` and the call is cut (``finish_reason: "length"``), as grammar-constrained
+servers (llama.cpp, vLLM) return it. Here a call always ends inside its budget:
 
 1. ``bounded`` gives each free string a fair share of the budget as ``maxLength`` (a first field
    cannot eat the others' share) and makes required strings non-empty (``minLength: 1``).
