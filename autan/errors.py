@@ -10,6 +10,7 @@
     ├── PolicyRefusal       exit 2  a declared wish was honoured (a site's robots.txt), no attack
     └── BackendError        exit 1  a server, model or store failed at run time
         ├── BackendTimeout  exit 1  it did not answer in time
+        ├── ModelOutputError exit 1 the model's output is unusable (a call cut off by max_tokens)
         └── HostNotResolved exit 1  a host name has no address (typo, or DNS is down)
 
 Foreign exceptions are mapped to these at the boundary where they occur; the CLI prints
@@ -88,6 +89,10 @@ class BackendTimeout(BackendError):
     """A backend did not answer within its time limit."""
 
 
+class ModelOutputError(BackendError):
+    """The model answered, but its output cannot be used (a constrained call cut off)."""
+
+
 class HostNotResolved(BackendError):
     """A host name does not resolve to any address."""
 
@@ -113,6 +118,7 @@ __all__ = [
     "BackendTimeout",
     "ConfigError",
     "HostNotResolved",
+    "ModelOutputError",
     "NotFoundError",
     "PolicyRefusal",
     "SecurityViolation",

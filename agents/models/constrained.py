@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,13 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor
 
+from autan.agents.models.grammar_budget import (
+    Closer,
+    Tiers,
+    bounded,
+    reserve_tokens,
+    string_share,
+)
 from autan.agents.models.mistral_format import MistralFormat
 from autan.agents.models.template_format import TemplateFormat
 from autan.errors import ConfigError, missing_extra
@@ -46,16 +53,27 @@ def closed(schema: Any) -> Any:
 
 
 def call_schema(
-    tools: Sequence[dict[str, Any]], *, several: bool, max_calls: int = MAX_CALLS
+    tools: Sequence[dict[str, Any]],
+    *,
+    several: bool,
+    max_calls: int = MAX_CALLS,
+    shares: Mapping[str, int | None] | None = None,
 ) -> dict[str, Any]:
-    """JSON schema of one call ``{"name", "arguments"}`` to any tool, or a list of them."""
+    """JSON schema of one call ``{"name", "arguments"}`` to any tool, or a list of them.
+
+    ``shares`` caps each tool's free strings (characters, see ``grammar_budget``).
+    """
+    shares = shares or {}
     one = {
         "anyOf": [
             {
                 "type": "object",
                 "properties": {
                     "name": {"const": t["function"]["name"]},
-                    "arguments": closed(t["function"].get("parameters") or {"type": "object"}),
+                    "arguments": bounded(
+                        closed(t["function"].get("parameters") or {"type": "object"}),
+                        shares.get(t["function"]["name"]),
+                    ),
                 },
                 "required": ["name", "arguments"],
                 "additionalProperties": False,
@@ -78,14 +96,15 @@ def lark_grammar(
     *,
     force_call: bool,
     max_calls: int = MAX_CALLS,
+    shares: Mapping[str, int | None] | None = None,
 ) -> str:
     """Lark grammar: text, or ``[TOOL_CALLS] [calls]`` (native) / a JSON call (prompted)."""
     if call_token is not None:
-        schema = call_schema(tools, several=True, max_calls=max_calls)
+        schema = call_schema(tools, several=True, max_calls=max_calls, shares=shares)
         call = f'<[{call_token}]> " " %json {json.dumps(schema)}'
         prose = r"/(?s:.+)/"
     else:
-        schema = call_schema(tools, several=False, max_calls=max_calls)
+        schema = call_schema(tools, several=False, max_calls=max_calls, shares=shares)
         call = f"%json {json.dumps(schema)}"
         prose = _PROSE
     start = "call" if force_call else "text | call"
@@ -145,10 +164,17 @@ def _lltokenizer(fmt: MistralFormat | TemplateFormat, folder: Path) -> Any:
 class GrammarProcessor(LogitsProcessor):
     """Masks every token the grammar forbids; after an error only end-of-sequence is allowed."""
 
-    def __init__(self, matcher: Any, vocab_size: int, eos_ids: Sequence[int]) -> None:
+    def __init__(
+        self,
+        matcher: Any,
+        vocab_size: int,
+        eos_ids: Sequence[int],
+        closer: Closer | None = None,
+    ) -> None:
         import llguidance.numpy as llnp
 
         self.matcher = matcher
+        self.closer = closer
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -159,7 +185,10 @@ class GrammarProcessor(LogitsProcessor):
         """Consume the token sampled last step, then forbid what the grammar cannot accept."""
         length = int(input_ids.shape[1])
         if self._seen is not None and length > self._seen:
-            self.matcher.consume_tokens([int(t) for t in input_ids[0, self._seen :]])
+            new = [int(t) for t in input_ids[0, self._seen :]]
+            self.matcher.consume_tokens(new)
+            if self.closer is not None:
+                self.closer.feed(new)
         self._seen = length
         forbidden = torch.ones(scores.shape[-1], dtype=torch.bool)
         if self.matcher.is_error():
@@ -167,8 +196,10 @@ class GrammarProcessor(LogitsProcessor):
         else:
             self._fill(self.matcher, self._bitmask)
             bits = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")
-            allowed = torch.from_numpy(bits[: min(self.vocab_size, scores.shape[-1])].astype(bool))
-            forbidden[: allowed.shape[0]] = ~allowed
+            allowed = bits[: min(self.vocab_size, scores.shape[-1])].astype(bool)
+            if self.closer is not None and self.closer.closing:
+                allowed = self.closer.narrow(allowed, self.matcher.compute_ff_tokens)
+            forbidden[: allowed.shape[0]] = ~torch.from_numpy(allowed)
         return scores.masked_fill(forbidden.to(scores.device), float("-inf"))  # type: ignore[return-value]
 
 
@@ -181,6 +212,7 @@ class ConstrainedDecoder:
         self.format = fmt
         self.tokenizer = _lltokenizer(fmt, folder)
         self._compiled: dict[str, Any] = {}
+        self._token_tiers: Tiers | None = None
         self._lock = threading.Lock()
 
     def _matcher(self, grammar: str) -> Any:
@@ -196,13 +228,37 @@ class ConstrainedDecoder:
             return proto.deep_copy()
 
     def processor(
-        self, tools: Sequence[dict[str, Any]], *, force_call: bool, max_calls: int = MAX_CALLS
+        self,
+        tools: Sequence[dict[str, Any]],
+        *,
+        force_call: bool,
+        max_calls: int = MAX_CALLS,
+        budget: int | None = None,
     ) -> GrammarProcessor:
-        """A fresh logits processor for one generation over ``tools``."""
+        """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens."""
         token = self.format.tool_call_token
-        grammar = lark_grammar(tools, token, force_call=force_call, max_calls=max_calls)
+        closer, shares = None, None
+        if budget is not None:
+            reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
+            shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
+            closer = Closer(self._tiers(), budget, reserve, token)
+        grammar = lark_grammar(
+            tools, token, force_call=force_call, max_calls=max_calls, shares=shares
+        )
         vocab = int(self.tokenizer.vocab_size)
-        return GrammarProcessor(self._matcher(grammar), vocab, self.format.eos_ids)
+        return GrammarProcessor(self._matcher(grammar), vocab, self.format.eos_ids, closer)
+
+    def _tiers(self) -> Tiers:
+        """The closing-token masks of this vocabulary, computed once."""
+        with self._lock:
+            if self._token_tiers is None:
+                tok = self.tokenizer
+                vocab = [
+                    b"" if tok.is_special_token(i) else tok.decode_bytes([i])
+                    for i in range(int(tok.vocab_size))
+                ]
+                self._token_tiers = Tiers.of(vocab)
+            return self._token_tiers
 
     @property
     def cached_grammars(self) -> int:

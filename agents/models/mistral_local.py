@@ -25,7 +25,7 @@ from autan.agents.models.call_parsing import ParsedCalls, cut_off, looks_like_ca
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
 from autan.config import Settings
-from autan.errors import BackendError, UserInputError
+from autan.errors import BackendError, ModelOutputError, UserInputError
 
 _FORCE = ("any", "required")
 MAX_CALLS = 8
@@ -40,6 +40,7 @@ class _Plan:
     tools: list[dict[str, Any]]
     stops: list[str]
     prefilled_call: bool = False
+    grammar: bool = False
 
 
 def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
@@ -129,7 +130,11 @@ class LocalChatModel(ToolBindingChatModel):
         if tools and (self.constrained or (force and fmt.tool_call_token is None)):
             most = 1 if kwargs.get("parallel_tool_calls") is False else MAX_CALLS
             decoder = self._decoder()
-            processors.append(decoder.processor(tools, force_call=bool(force), max_calls=most))
+            budget = self._limit(plan)
+            processors.append(
+                decoder.processor(tools, force_call=bool(force), max_calls=most, budget=budget)
+            )
+            plan.grammar = True
         elif force and fmt.tool_call_token is not None:
             plan.prompt.append(fmt.tool_call_token)
             plan.prefilled_call = True
@@ -199,8 +204,11 @@ class LocalChatModel(ToolBindingChatModel):
         if call_ids is not None and not stopped:
             calls = parse_calls(fmt.decode(call_ids))
             if not ended and new_ids:
+                self._refuse_cut_call(plan, new_ids)
                 calls = cut_off(fmt.decode(call_ids), self._limit(plan))
         elif plan.tools and not fmt.native_tools and looks_like_call(text):
+            if not (ended or stopped):
+                self._refuse_cut_call(plan, new_ids)
             parsed = parse_calls(text) if ended or stopped else cut_off(text, self._limit(plan))
             if parsed.tool_calls or any(c["name"] for c in parsed.invalid_tool_calls):
                 calls, text = parsed, ""
@@ -221,6 +229,17 @@ class LocalChatModel(ToolBindingChatModel):
     @staticmethod
     def _limit(plan: _Plan) -> int:
         return int(plan.kwargs["max_new_tokens"])
+
+    def _refuse_cut_call(self, plan: _Plan, new_ids: list[int]) -> None:
+        """A grammar-constrained call cut by the token budget is an error, never a dropped call."""
+        limit = self._limit(plan)
+        if plan.grammar and len(new_ids) - int(plan.prefilled_call) >= limit:
+            raise ModelOutputError(
+                f"the constrained tool call did not fit in max_tokens={limit}; "
+                "the model's output was cut off before the call closed",
+                hint=f"raise max_tokens (max_new_tokens) above {limit}",
+                budget=limit,
+            )
 
     def _generate(
         self,

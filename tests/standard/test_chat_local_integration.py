@@ -37,18 +37,6 @@ NO_AUTO_CALL = (
     "forced calls (tool_choice='any', constrained) are tested and pass"
 )
 
-RAMBLES = (
-    "SmolLM2-135M fills a free-text field (a joke's setup) until the 64-token budget ends, so the "
-    "constrained call never closes (finish_reason 'length') and no structured output is parsed; "
-    "a grammar that bounds string lengths by the remaining budget would fix it"
-)
-STRUCTURED = (
-    "test_structured_output",
-    "test_structured_output_async",
-    "test_structured_output_pydantic_2_v1",
-    "test_structured_output_optional_param",
-)
-
 
 @pytest.fixture(scope="module", autouse=True)
 def _weights(smollm2_dir: Path) -> Iterator[None]:
@@ -72,8 +60,6 @@ class TestLocalSmolLM2Integration(ChatModelIntegrationTests):
     @pytest.fixture(autouse=True)
     def _bounded(self, request: pytest.FixtureRequest) -> None:
         within_budget(request, CORE)
-        if request.node.originalname in STRUCTURED:
-            request.applymarker(pytest.mark.xfail(reason=RAMBLES, strict=False))
 
     @pytest.mark.xfail(reason=NO_AUTO_CALL, strict=False)
     @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
