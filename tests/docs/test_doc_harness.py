@@ -123,22 +123,28 @@ def test_commands_run_on_scratch_dirs_not_the_readers(tmp_path: Path) -> None:
     assert list((tmp_path / "scratch" / "guide" / "home").rglob("*"))  # the data went here
 
 
-def test_placeholders_are_filled_from_earlier_output(tmp_path: Path) -> None:
-    guide = doc(
-        tmp_path,
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a placeholder filled from what an earlier command printed
         "<!-- doc-test: fill RUN_ID id=(\\w+) -->\n~~~bash\necho id=abc123\n"
         "test RUN_ID = abc123\n~~~\n",
-    )
-    assert check_doc(guide, scratch(tmp_path)) == []
-
-
-def test_web_commands_go_to_the_loopback_stand_in(tmp_path: Path) -> None:
-    guide = doc(
-        tmp_path,
+        # web addresses answered by the loopback stand-in
         "<!-- doc-test: loopback -->\n~~~bash\nautan fetch --json https://example.com/\n~~~\n"
         "~~~text\n...Stand-in page...\n~~~\n",
-    )
-    assert check_doc(guide, scratch(tmp_path)) == []
+        # an outcome stated for one command of a block
+        "<!-- doc-test: expect 2 value: 42 -->\n~~~bash\necho one\necho 'the value: 42.'\n~~~\n",
+    ],
+    ids=["fill", "loopback", "expect"],
+)
+def test_conventions_that_hold_pass(tmp_path: Path, text: str) -> None:
+    assert check_doc(doc(tmp_path, text), scratch(tmp_path)) == []
+
+
+def test_a_stated_outcome_that_does_not_happen_fails(tmp_path: Path) -> None:
+    guide = doc(tmp_path, "<!-- doc-test: expect 1 0 chunks -->\n~~~bash\necho 3 chunks\n~~~\n")
+    (problem,) = check_doc(guide, scratch(tmp_path))
+    assert "the doc shows" in problem and "0 chunks" in problem
 
 
 def test_every_documented_command_is_found() -> None:

@@ -8,6 +8,7 @@ the output of the command above). HTML comments just before a block steer the te
 - ``<!-- doc-test: skip REASON -->`` skips the block; ``<!-- doc-test: skip 2,4 REASON -->`` only
   its 2nd and 4th commands.
 - ``<!-- doc-test: exit N -->`` every command of the block exits N (default 0).
+- ``<!-- doc-test: expect 2 TEXT -->`` the block's 2nd command prints a line containing TEXT.
 - ``<!-- doc-test: loopback -->`` web addresses go to a loopback stand-in, not the internet.
 - ``<!-- doc-test: setup COMMAND -->`` a shell command that prepares scratch files first.
 - ``<!-- doc-test: fill RUN_ID run (\\w+): -->`` the placeholder RUN_ID stands for the group of
@@ -64,6 +65,7 @@ class _Directives:
     setup: list[str] = field(default_factory=list)
     fill: list[tuple[str, str]] = field(default_factory=list)
     file: str | None = None
+    expect: dict[int, list[str]] = field(default_factory=dict)
 
 
 def _parse_directive(text: str, into: _Directives, where: str) -> None:
@@ -80,6 +82,9 @@ def _parse_directive(text: str, into: _Directives, where: str) -> None:
             lo, _, hi = part.partition("-")
             for n in range(int(lo), int(hi or lo) + 1):
                 into.skip_some[n] = rest[select.end() :]
+    elif verb == "expect" and _SELECT.match(rest) and rest.split(" ", 1)[0].isdigit():
+        index, text = rest.split(" ", 1)
+        into.expect.setdefault(int(index), []).append(f"...{text.strip()}...")
     elif verb == "exit" and rest.isdigit():
         into.exit_code = int(rest)
     elif verb == "loopback" and not rest:
@@ -132,6 +137,7 @@ def _block_commands(
         command = Command(doc, number, text, skip, found.exit_code, found.loopback)
         command.setup = () if commands else tuple(found.setup)  # once, before the block
         command.fill = tuple(found.fill)
+        command.expect = list(found.expect.get(index, []))
         commands.append(command)
     return commands
 

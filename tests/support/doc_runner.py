@@ -231,9 +231,10 @@ def failure(command: Command, outcome: Outcome) -> str | None:
             f"{command.where}: `{command.text}` exited {outcome.code}, "
             f"the doc says {command.exit_code}\n{outcome.out[-2000:]}{outcome.err[-2000:]}"
         )
-    if command.expect and not matches(command.expect, outcome.out):
+    printed = outcome.out + outcome.err  # what the reader sees on the terminal
+    if command.expect and not matches(command.expect, printed):
         want = "\n".join(command.expect)
-        return f"{command.where}: `{command.text}` printed\n{outcome.out}\nthe doc shows\n{want}"
+        return f"{command.where}: `{command.text}` printed\n{printed}\nthe doc shows\n{want}"
     return None
 
 
