@@ -158,6 +158,10 @@ def judge(case: Case, reply: AIMessage, check: Callable[..., dict[str, Any]]) ->
     from bfcl_eval.constants.enums import Language
 
     functions = [{**f, "name": f["name"].replace(".", "_")} for f in case.functions]
+    offered = {f["name"] for f in functions}
+    unknown = [name for call in calls for name in call if name not in offered]
+    if unknown:  # BFCL's checker fails on a name it has no description for
+        return False, f"called {unknown[0]!r}, which the case does not offer"
     verdict = check(
         functions,
         calls,

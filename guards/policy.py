@@ -93,7 +93,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise ConfigError(
-            f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"
+            f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})",
+            hint="fix the policy's YAML (see docs/guards.md)",
         ) from None
     lines = _lines(node) if node is not None else {}
     try:
@@ -140,7 +141,14 @@ def policy_text(path: Path | None) -> tuple[str, str]:
     try:
         return target.read_text(encoding="utf-8"), str(target)
     except OSError as exc:
-        raise ConfigError(f"cannot read guard policy {target}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read guard policy {target}: {exc.strerror}",
+            hint="check --policy or guards.policy (a YAML file)",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"guard policy {target} is not UTF-8 text", hint="give a YAML policy file"
+        ) from None
 
 
 @functools.lru_cache(maxsize=8)

@@ -44,12 +44,21 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[`*]", "", text)).strip().lower()
 
 
+_QUERY_FORMAT = (
+    'give one JSON object a line: {"query": ..., "gold": [{"source": ..., "phrase": ...}]}'
+)
+
+
 def load_queries(path: Path) -> list[EvalQuery]:
     """Parse a queries file; ``UserInputError`` naming the first bad line."""
     if not path.is_file():
         raise UserInputError(f"queries file not found: {path}", hint="check the path")
     queries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserInputError(f"{path} is not UTF-8 text", hint=_QUERY_FORMAT) from None
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -57,9 +66,11 @@ def load_queries(path: Path) -> list[EvalQuery]:
             gold = tuple(Gold(str(g["source"]), _fold(str(g["phrase"]))) for g in row["gold"])
             queries.append(EvalQuery(str(row.get("id", number)), str(row["query"]), gold))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise UserInputError(f"{path}:{number}: bad query line ({exc})") from None
+            raise UserInputError(
+                f"{path}:{number}: bad query line ({exc})", hint=_QUERY_FORMAT
+            ) from None
     if not queries:
-        raise UserInputError(f"{path} holds no queries")
+        raise UserInputError(f"{path} holds no queries", hint=_QUERY_FORMAT)
     return queries
 
 

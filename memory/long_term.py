@@ -84,7 +84,9 @@ class LongTermMemory:
         """Keep ``text``; a duplicate returns the memory already kept (``duplicate=True``)."""
         text = text.strip()
         if not text:
-            raise UserInputError("there is nothing to remember: the text is empty")
+            raise UserInputError(
+                "there is nothing to remember: the text is empty", hint="give the fact to keep"
+            )
         if len(text) > MAX_CHARS:
             raise UserInputError(f"a memory holds at most {MAX_CHARS} characters")
         vector = self.embedder.embed([text])[0]

@@ -58,7 +58,9 @@ def from_error(exc: BaseException) -> ToolResult:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "arguments"
-        return fail("InvalidArguments", f"{where}: {first['msg']}")
+        return fail(
+            "InvalidArguments", f"{where}: {first['msg']} (fix the arguments to match the schema)"
+        )
     return fail(type(exc).__name__, str(exc) or type(exc).__name__)
 
 

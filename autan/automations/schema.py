@@ -188,7 +188,10 @@ class Located:
             mark = getattr(exc, "problem_mark", None)
             line = f":{mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise UserInputError(f"{origin}{line}: not valid YAML: {problem}") from None
+            raise UserInputError(
+                f"{origin}{line}: not valid YAML: {problem}",
+                hint="fix the flow's YAML (see docs/automations.md)",
+            ) from None
         self.lines: dict[tuple[Any, ...], int] = {}
         if node is not None:
             self._index(node, ())
@@ -289,5 +292,5 @@ def load_flow(path: Path) -> Flow:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise UserInputError(f"{path} is not UTF-8 text") from None
+        raise UserInputError(f"{path} is not UTF-8 text", hint="give a YAML flow file") from None
     return parse_flow(text, str(path))

@@ -8,6 +8,7 @@ usage/input/config, 1 for runtime), no traceback unless ``--debug``.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import warnings
@@ -74,6 +75,22 @@ def _show_warning(
 
 
 _default_show = warnings.showwarning
+_BAD_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST}
+
+
+def _not_utf8(args: list[str]) -> str | None:
+    """The first argument that is not UTF-8 (the OS hands such bytes over as lone surrogates)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return ascii(arg)
+    return None
+
+
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where} (check the path and its permissions)"
 
 
 def _dispatch(args: list[str]) -> int:
@@ -94,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     _show_warnings()
+    bad = _not_utf8(args)
+    if bad is not None:
+        return _fail(f"argument {bad} is not UTF-8 text (use UTF-8, e.g. LANG=C.UTF-8)", 2)
     try:
         return _dispatch(args)
     except AutanError as exc:
@@ -102,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.one_line(), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except OSError as exc:  # a path the command could not use, found where it was used
+        if debug:
+            raise
+        return _fail(_os_error(exc), 2 if exc.errno in _BAD_PATH else 1)
     except Exception as exc:  # noqa: BLE001 - the CLI boundary turns bugs into one line too
         if debug:
             raise

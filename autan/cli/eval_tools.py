@@ -64,6 +64,10 @@ def eval_tools(
 
     from autan.agents.tool_eval import evaluate, load_cases, markdown
 
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise UserInputError(
+            f"--out {out} is not a file in an existing folder", hint="give a file path"
+        )
     if tool_choice not in (None, "auto", "any"):
         raise UserInputError(f"unknown --tool-choice {tool_choice!r}", hint="use auto or any")
     cats = {c: load_cases(c, limit) for c in _categories(category)}

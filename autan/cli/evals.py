@@ -11,16 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from autan.cli._common import emit_json, settings_for, shared_group
+from autan.errors import UserInputError
 from autan.evals import LAYERS, SUITES
 
 
-def _split(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
+def _split(values: list[str] | None, default: tuple[str, ...], what: str) -> list[str]:
     """Repeated or comma-separated option values, in order, without duplicates."""
     out: list[str] = []
     for value in values or []:
         for item in value.split(","):
             if item.strip() and item.strip() not in out:
                 out.append(item.strip())
+    if values and not out:  # given, but blank: not a silent "all"
+        raise UserInputError(f"{what} is empty", hint=f"use one of {', '.join(default)}")
     return out or list(default)
 
 
@@ -96,7 +99,7 @@ def eval_injection(
     """Attack success rate and utility per AgentDojo suite, undefended vs each defence layer."""
     from autan.evals.injection import check_choices, evaluate
 
-    suites, setups = _split(suite, SUITES), _split(layers, LAYERS)
+    suites, setups = _split(suite, SUITES, "--suite"), _split(layers, LAYERS, "--layers")
     check_choices(suites, setups, limit)
 
     def progress(name: str, done: int, total: int) -> None:

@@ -55,7 +55,7 @@ def show_policy(
 
 def _rows(data: Path) -> list[dict[str, Any]]:
     if not data.is_file():
-        raise UserInputError(f"file not found: {data}")
+        raise UserInputError(f"file not found: {data}", hint="check --data")
     rows = []
     try:
         lines = data.read_text(encoding="utf-8").splitlines()
@@ -84,7 +84,10 @@ def evaluate(rows: list[dict[str, Any]], runner: Any) -> dict[str, dict[str, flo
         stage = row.get("stage") or ("code" if name == "code_safety" else "input")
         rail = next((r for rs in runner.rails.values() for r in rs if r.name == name), None)
         if rail is None:
-            raise UserInputError(f"rail {name!r} is not in the policy")
+            raise UserInputError(
+                f"rail {name!r} is not in the policy",
+                hint="add it to the policy's stages, or use the default policy",
+            )
         start = time.perf_counter()
         v = rail.check(row["text"], stage, {"citations": row.get("citations") or []})
         ms = (time.perf_counter() - start) * 1000

@@ -124,7 +124,7 @@ def _failed(exc: AutanError, wf: Any, run_id: str, flow: Path, json_out: bool) -
 
 @runs_app.command("list")
 def runs_list(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="how many")] = 20,
     json_out: JsonOpt = False,
 ) -> None:
     """Recent runs, newest first, with when each started and last changed (UTC)."""

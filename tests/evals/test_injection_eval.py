@@ -142,6 +142,8 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
         (["--suite", "casino"], "unknown suite 'casino'"),
         (["--layers", "none,moat"], "unknown layer setup 'moat'"),
         (["--limit", "0"], "--limit must be at least 1"),
+        (["--suite", "  "], "--suite is empty"),
+        (["--layers", ","], "--layers is empty"),
         (["--suite", "banking", "--attack", "nope"], "unknown attack 'nope'"),
     ],
 )

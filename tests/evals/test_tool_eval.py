@@ -52,6 +52,15 @@ def test_irrelevance_passes_only_without_a_call() -> None:
     assert evaluate(eager, cases[:1], "free").correct == 0
 
 
+def test_a_call_to_a_function_the_case_lacks_is_a_miss_not_a_crash() -> None:
+    cases = load_cases("parallel", 1)
+    call = {"name": "no_such_function", "args": {}, "id": "x"}
+    stray = FunctionChatModel(func=lambda m, t: AIMessage(content="", tool_calls=[call, call]))
+    score = evaluate(stray, cases, "free")
+    assert (score.total, score.correct) == (1, 0)
+    assert "does not offer" in score.failures[0]["why"]
+
+
 def test_bfcl_types_are_normalised_the_same_way_in_both_modes() -> None:
     case = load_cases("simple", 1)[0]
     assert case.functions[0]["parameters"]["type"] == "dict"
