@@ -6,10 +6,11 @@ import ast
 import math
 import operator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langchain_core.tools import BaseTool
+from pydantic import Field
 
 from autan.config import Settings
 from autan.errors import UserInputError
@@ -32,6 +33,10 @@ _NAMES: dict[str, Any] = {
 } | {"abs": abs, "round": round, "min": min, "max": max}
 _MAX_EXPONENT = 10_000
 _MAX_EXPRESSION = 1_000
+# The characters arithmetic is written in, starting with an operand and ending with one; the
+# schema states it so a grammar-constrained model cannot write anything else.
+EXPRESSION_PATTERN = r"^[-+( ]*[0-9a-z]([0-9a-z_+*/%()., -]*[0-9a-z)])?$"
+Expression = Annotated[str, Field(pattern=EXPRESSION_PATTERN)]
 
 
 def _eval(node: ast.AST) -> Any:
@@ -55,7 +60,7 @@ def _eval(node: ast.AST) -> Any:
     raise UserInputError(f"unsupported expression element: {ast.dump(node)[:60]}")
 
 
-def calculate(expression: str) -> ToolResult:
+def calculate(expression: Expression) -> ToolResult:
     """Evaluate an arithmetic expression exactly, without eval.
 
     Args:

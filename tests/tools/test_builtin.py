@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,25 @@ def test_calculator_refuses_everything_but_arithmetic(
 ) -> None:
     result = registry.run("calculator", {"expression": expression})
     assert result["ok"] is False
-    assert result["error"]["type"] == "UserInputError"
+    assert result["error"]["type"] in {"UserInputError", "InvalidArguments"}
     assert not Path("/tmp/autan-pwned").exists()
+
+
+@pytest.mark.parametrize("expression", ["}} 12 * ", ".12 * 7", "12 *", "", "12 × 7"])
+def test_calculator_schema_states_the_language_of_arithmetic(
+    registry: ToolRegistry, expression: str
+) -> None:
+    """A constrained model is held to the schema's pattern: no stray brackets, no dangling
+    operator, no leading dot (what SmolLM2 wrote before the pattern)."""
+    from autan.agents.models.grammar_budget import bounded
+
+    schema = registry.get("calculator").tool_call_schema.model_json_schema()
+    field = bounded(schema, 24)["properties"]["expression"]
+    assert re.fullmatch(field["pattern"].strip("^$"), "2 * (3 + 4) ** 2")
+    assert re.fullmatch(field["pattern"].strip("^$"), "sqrt(2) / 3")
+    assert not re.fullmatch(field["pattern"].strip("^$"), expression)
+    result = registry.run("calculator", {"expression": expression})
+    assert result["ok"] is False and result["error"]["type"] == "InvalidArguments"
 
 
 def test_current_time_reports_the_zone_and_rejects_unknown_ones(registry: ToolRegistry) -> None:
