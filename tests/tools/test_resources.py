@@ -124,3 +124,18 @@ def _empty_container(value: ast.expr | None) -> bool:
             value.args
         )
     return False
+
+
+def test_auto_recall_shares_the_store_of_the_agents_memory_tools(tmp_path: Path) -> None:
+    from autan.api import default_recall
+
+    settings = load_settings(workspace=tmp_path, retrieval={"embedder": "hashing"})
+    with ToolRegistry.configured(settings, ["remember"]) as earlier:
+        earlier.run("remember", {"text": "The user's cat is named Miso"})
+    with ToolRegistry.configured(settings, ["recall"]) as registry:
+        assert registry.resources is not None and not registry.resources.memory_open
+        hook = default_recall(settings, registry.resources)
+        assert hook is not None
+        assert "The user's cat is named Miso" in hook("what is my cat called?")
+        assert registry.resources.memory_open  # the hook opened the registry's store
+    assert not registry.resources.memory_open
