@@ -8,7 +8,7 @@ earlier one; if the model cannot summarise, an extractive digest is used instead
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -81,14 +81,18 @@ def split(
 
 
 def compact_history(
-    model: BaseChatModel, messages: Sequence[BaseMessage], budget: int, threshold: float = 0.75
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    budget: int,
+    threshold: float = 0.75,
+    count: Callable[[Sequence[BaseMessage]], int] = approx_tokens,
 ) -> tuple[list[Any], list[BaseMessage]]:
     """(state update, new history): summarise older turns once past ``threshold`` of budget.
 
     The update replaces the whole history with the summary and the kept turns; it is empty
     when nothing needs compacting.
     """
-    if approx_tokens(messages) <= budget * threshold:
+    if count(messages) <= budget * threshold:
         return [], list(messages)
     previous, older, kept = split(messages, int(budget * threshold / 2))
     if not older:

@@ -77,29 +77,49 @@ def _error_message(call_id: str, name: str, text: str) -> ToolMessage:
     return ToolMessage(content=json.dumps(body), tool_call_id=call_id, name=name, status="error")
 
 
-_TOKEN_CACHE: dict[tuple[str, int, int], int] = {}
-
-
-def _message_tokens(m: BaseMessage) -> int:
+def _key(m: BaseMessage) -> tuple[str, int, int] | None:
+    """What identifies a message's count: its id, content size and number of tool calls."""
     calls = m.tool_calls if isinstance(m, AIMessage) else ()
     size = len(m.content) if isinstance(m.content, str) else len(str(m.content))
-    key = (m.id, size, len(calls)) if m.id else None
-    if key is not None and key in _TOKEN_CACHE:
-        return _TOKEN_CACHE[key]
-    n = 4 + size // 4 + sum(len(json.dumps(c["args"])) // 4 + 4 for c in calls)
-    if key is not None:
-        if len(_TOKEN_CACHE) > 16384:
-            _TOKEN_CACHE.clear()
-        _TOKEN_CACHE[key] = n
-    return n
+    return (m.id, size, len(calls)) if m.id else None
+
+
+def _estimate(m: BaseMessage) -> int:
+    calls = m.tool_calls if isinstance(m, AIMessage) else ()
+    size = len(m.content) if isinstance(m.content, str) else len(str(m.content))
+    return 4 + size // 4 + sum(len(json.dumps(c["args"])) // 4 + 4 for c in calls)
 
 
 def approx_tokens(messages: Sequence[BaseMessage]) -> int:
-    """A model-free token estimate (~4 characters a token) used when no tokenizer is at hand.
+    """A model-free token estimate (~4 characters a token) used when no tokenizer is at hand."""
+    return sum(_estimate(m) for m in messages)
 
-    Estimates are cached per message id and size, so each step pays only for new messages.
+
+class TokenCounter:
+    """``approx_tokens`` with a bounded cache per message id and size, owned by one planner.
+
+    Each agent's planner holds its own counter, so each step pays only for new messages and
+    no count outlives the agent that made it.
     """
-    return sum(_message_tokens(m) for m in messages)
+
+    def __init__(self, limit: int = 16384) -> None:
+        self.limit = limit
+        self.cache: dict[tuple[str, int, int], int] = {}
+
+    def __call__(self, messages: Sequence[BaseMessage]) -> int:
+        """The estimate for ``messages``, from the cache where a message was counted before."""
+        return sum(self._one(m) for m in messages)
+
+    def _one(self, m: BaseMessage) -> int:
+        key = _key(m)
+        if key is None:
+            return _estimate(m)
+        if (cached := self.cache.get(key)) is not None:
+            return cached
+        if len(self.cache) >= self.limit:
+            self.cache.clear()
+        n = self.cache[key] = _estimate(m)
+        return n
 
 
 def split_turns(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:

@@ -29,6 +29,7 @@ from autan.graphs.state import tool_result
 from autan.guards.base import GuardRunner, passthrough_runner
 from autan.streaming import GuardedTokens, same_text
 from autan.tools.registry import ToolRegistry
+from autan.tools.resources import ToolResources
 
 EventKind = Literal["token", "tool_call", "tool_result", "guard", "interrupt", "answer"]
 Question = str | Sequence[BaseMessage] | None  # a new question, a whole history, or a resume
@@ -73,15 +74,18 @@ def default_guards(settings: Settings) -> GuardRunner:
     return runner
 
 
-def default_recall(settings: Settings) -> Recall | None:
-    """The long-term memory hook of ``settings`` (None when off or not installed)."""
+def default_recall(settings: Settings, resources: ToolResources | None = None) -> Recall | None:
+    """The long-term memory hook of ``settings`` (None when off or not installed).
+
+    Pass the agent registry's ``resources`` so the hook and the memory tools share one store.
+    """
     if not settings.memory.auto_recall:
         return None
     try:
         from autan.tools.memory_tools import auto_recall
     except ModuleNotFoundError:
         return None
-    return auto_recall(settings)
+    return auto_recall(settings, resources)
 
 
 def _registry(tools: ToolRegistry | Iterable[BaseTool | str] | None, s: Settings) -> ToolRegistry:
@@ -128,6 +132,18 @@ class Agent:
             recall=recall,
         )
         self.graph = build_agent_graph(self.context, checkpointer)
+
+    def close(self) -> None:
+        """Release what this agent's tools hold open: sandbox sessions, the memory store."""
+        close = getattr(self.context.tools, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def config(self, thread_id: str) -> RunnableConfig:
         """The run config of one conversation thread."""

@@ -1,7 +1,8 @@
 """The tool contract: LangChain tools whose results are JSON objects with ``ok`` and ``error``.
 
-Tools report failures as data so the planner can read and recover; ``run_tool`` is the one place
-that turns whatever a tool returns or raises into ``{"ok": bool, ..., "error": null | {...}}``.
+Tools report failures as data so the planner can read and recover; ``run_output`` is the one
+place that turns whatever a tool returns or raises into a typed ``ToolOutput`` labelled with who
+could have written it, whose JSON is ``{"ok": bool, ..., "error": null | {...}}``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from autan import tracing
 from autan.errors import AutanError
+from autan.tools.spec import Trust, spec_of
 
 ToolResult = dict[str, Any]
 
@@ -94,11 +97,55 @@ def normalise(raw: Any) -> ToolResult:
         result.setdefault("ok", result.get("error") is None)
         result.setdefault("error", None)
         return result
+    if isinstance(raw, ToolOutput):
+        return raw.to_dict()
     if hasattr(raw, "model_dump"):
         return normalise(raw.model_dump())
     if isinstance(raw, str):
         return ok(output=raw)
     return ok(output=json.loads(json.dumps(raw, default=str)))
+
+
+_RANK = {Trust.UNTRUSTED: 0, Trust.TRUSTED: 1, Trust.USER: 2}
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """One call's result as the runner hands it on: typed, and labelled with its trust.
+
+    ``trust`` says who could have written ``data``: the user's words, trusted tool output, or
+    untrusted content (pages, files, documents a third party could have written). The model
+    reads ``to_dict()``, the same JSON object every tool has always returned.
+    """
+
+    ok: bool
+    data: Mapping[str, Any] = field(default_factory=dict)  # the tool's own fields
+    error: Mapping[str, Any] | None = None  # {"type", "message"} when not ok
+    trust: Trust = Trust.UNTRUSTED
+
+    @classmethod
+    def of(cls, raw: Any, trust: Trust = Trust.UNTRUSTED) -> ToolOutput:
+        """Any tool return value, labelled ``trust`` (a ``ToolOutput`` may only lower it)."""
+        if isinstance(raw, ToolOutput):
+            lower = min(raw.trust, trust, key=_RANK.__getitem__)
+            return raw if lower == raw.trust else cls(raw.ok, raw.data, raw.error, lower)
+        result = normalise(raw)
+        data = {k: v for k, v in result.items() if k not in ("ok", "error")}
+        return cls(bool(result["ok"]), data, result["error"], trust)
+
+    @property
+    def citations(self) -> list[dict[str, Any]]:
+        """The passages the result cites (retrieval tools), empty when none."""
+        return list(self.data.get("citations") or [])
+
+    def to_dict(self) -> ToolResult:
+        """The result as the model reads it: ``{"ok", ...fields, "error"}``."""
+        error = None if self.error is None else dict(self.error)
+        return {"ok": self.ok, **self.data, "error": error}
+
+    def to_json(self) -> str:
+        """``to_dict()`` as the JSON text of a tool message."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
 
 
 def _tool_span_attributes(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -113,15 +160,21 @@ def _tool_span_attributes(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, 
     }
 
 
-def run_tool(tool: BaseTool, args: Mapping[str, Any]) -> ToolResult:
-    """Run a tool synchronously; never raises for tool failures."""
+def run_output(tool: BaseTool, args: Mapping[str, Any]) -> ToolOutput:
+    """Run a tool synchronously, labelled with its declared output trust; never raises."""
     with tracing.span(f"execute_tool {tool.name}", _tool_span_attributes(tool, args)) as live:
         try:
-            result = normalise(tool.invoke(dict(args)))
+            raw = tool.invoke(dict(args))
         except Exception as exc:  # noqa: BLE001 - every failure becomes data for the planner
-            result = from_error(exc)
-        tracing.record_result(live, result)
-        return result
+            raw = from_error(exc)
+        out = ToolOutput.of(raw, spec_of(tool).output_trust)
+        tracing.record_result(live, out.to_dict())
+        return out
+
+
+def run_tool(tool: BaseTool, args: Mapping[str, Any]) -> ToolResult:
+    """Run a tool synchronously; its result as plain JSON data (``run_output(...).to_dict()``)."""
+    return run_output(tool, args).to_dict()
 
 
 async def arun_tool(tool: BaseTool, args: Mapping[str, Any]) -> ToolResult:

@@ -11,6 +11,7 @@ from autan.config import Settings
 from autan.errors import AutanError, NotFoundError
 from autan.tools.custom import user_tools
 from autan.tools.registry import BUILTINS, ToolRegistry, unknown_tool
+from autan.tools.resources import ToolResources
 from autan.tools.web.runner import LoopThread
 
 log = logging.getLogger("autan")
@@ -59,11 +60,16 @@ def _mcp(settings: Settings, wanted: set[str] | None) -> list[BaseTool]:
     return tools
 
 
-def configured_tools(settings: Settings, names: list[str] | None = None) -> list[BaseTool]:
-    """The tools, in order: built-ins, user tools (a user tool may replace a built-in), MCP."""
+def configured_tools(
+    settings: Settings, names: list[str] | None = None, resources: ToolResources | None = None
+) -> list[BaseTool]:
+    """The tools, in order: built-ins, user tools (a user tool may replace a built-in), MCP.
+
+    The built-ins hold their sessions and stores in ``resources`` (one of their own if None).
+    """
     wanted = None if names is None else set(names)
     builtin = [n for n in BUILTINS if wanted is None or n in wanted]
-    tools = list(ToolRegistry.builtin(settings, builtin)) + _user(settings, wanted)
+    tools = list(ToolRegistry.builtin(settings, builtin, resources)) + _user(settings, wanted)
     tools += _mcp(settings, wanted)
     if wanted is not None:
         have = {t.name for t in tools}

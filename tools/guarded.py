@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool
 
 from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
-from autan.tools.base import ToolResult, fail, run_tool
+from autan.tools.base import ToolOutput, ToolResult, fail, run_output
 from autan.tools.provenance import Provenance, ledger_text
 from autan.tools.spec import UNDECLARED, ArgKind, Trust, spec_of
 
@@ -234,14 +234,18 @@ class GuardedTools:
             return False
         return ledger.designated(args, caps.designators(spec))
 
+    def run(self, tool: BaseTool, args: Mapping[str, Any]) -> ToolOutput:
+        """Run one screened call: its typed result, labelled with the tool's output trust."""
+        return run_output(tool, args)
+
     def entry(
-        self, tool: BaseTool, args: Mapping[str, Any], raw: Any, ledger: Provenance
+        self, tool: BaseTool, args: Mapping[str, Any], out: ToolOutput, ledger: Provenance
     ) -> dict[str, Any]:
-        """The ledger entry of a raw result, as kept in state (``{"trust", "origin", ...}``)."""
+        """The ledger entry of a result, as kept in state (``{"trust", "origin", ...}``)."""
         return {
-            "trust": spec_of(tool).output_trust.value,
+            "trust": out.trust.value,
             "origin": tool.name,
-            "text": ledger_text(raw),
+            "text": ledger_text(out.to_dict()),
             "endorsed": self.endorsed(tool, args, ledger),
         }
 
@@ -279,7 +283,7 @@ class GuardedTools:
         screened = self.screen(tool, args, ledger, **how)
         if screened.refused is not None:
             return Guarded(screened.refused, screened.verdicts)
-        raw = run_tool(tool, screened.args)
+        raw = self.run(tool, screened.args).to_dict()
         self.observe(ledger, tool, raw, screened.args)
         out = self.output(tool.name, raw, **how)
         return Guarded(out.result, screened.verdicts + out.verdicts)

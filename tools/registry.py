@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -12,8 +13,10 @@ from langchain_core.tools import BaseTool
 from autan.config import Settings
 from autan.errors import NotFoundError
 from autan.tools.base import ToolResult, run_tool, tool_schema
+from autan.tools.resources import ToolResources
 
-# name -> "module:factory"; a factory takes Settings and returns one tool.
+# name -> "module:factory"; a factory takes Settings (and, if it holds sessions or stores, the
+# registry's ToolResources as ``resources``) and returns one tool.
 BUILTINS: dict[str, str] = {
     "calculator": "autan.tools.builtin:make_calculator",
     "current_time": "autan.tools.builtin:make_current_time",
@@ -35,7 +38,7 @@ BUILTINS: dict[str, str] = {
 }
 
 
-def _factory(target: str) -> Callable[[Settings], BaseTool] | None:
+def _factory(target: str) -> Callable[..., BaseTool] | None:
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -43,29 +46,48 @@ def _factory(target: str) -> Callable[[Settings], BaseTool] | None:
         if exc.name and module_name.startswith(exc.name):
             return None  # that part of autan is not built into this install
         raise
-    factory: Callable[[Settings], BaseTool] = getattr(module, attr)
+    factory: Callable[..., BaseTool] = getattr(module, attr)
     return factory
 
 
-class ToolRegistry:
-    """The tools one agent may call, by name."""
+def _build(factory: Callable[..., BaseTool], settings: Settings, held: ToolResources) -> BaseTool:
+    if "resources" in inspect.signature(factory).parameters:
+        return factory(settings, resources=held)
+    return factory(settings)
 
-    def __init__(self, tools: Iterable[BaseTool] = ()) -> None:
+
+class ToolRegistry:
+    """The tools one agent may call, by name, and what they hold open (``resources``).
+
+    ``close()`` (or ``with``) stops the sandbox sessions and releases the memory store the
+    built-in tools opened; another registry never shares them.
+    """
+
+    def __init__(
+        self, tools: Iterable[BaseTool] = (), resources: ToolResources | None = None
+    ) -> None:
         self._tools: dict[str, BaseTool] = {}
+        self.resources = resources
         for t in tools:
             self.add(t)
 
     @classmethod
-    def builtin(cls, settings: Settings, names: Iterable[str] | None = None) -> ToolRegistry:
+    def builtin(
+        cls,
+        settings: Settings,
+        names: Iterable[str] | None = None,
+        resources: ToolResources | None = None,
+    ) -> ToolRegistry:
         """The built-in tools (all, or the ``names`` given), configured by ``settings``."""
         wanted = list(BUILTINS) if names is None else list(names)
-        registry = cls()
+        held = resources or ToolResources(settings)
+        registry = cls(resources=held)
         for name in wanted:
             if name not in BUILTINS:
                 raise unknown_tool(name, BUILTINS)
             factory = _factory(BUILTINS[name])
             if factory is not None:
-                registry.add(factory(settings))
+                registry.add(_build(factory, settings, held))
         return registry
 
     @classmethod
@@ -77,7 +99,19 @@ class ToolRegistry:
         """
         from autan.tools.configured import configured_tools
 
-        return cls(configured_tools(settings, None if names is None else list(names)))
+        held = ToolResources(settings)
+        return cls(configured_tools(settings, None if names is None else list(names), held), held)
+
+    def close(self) -> None:
+        """Release what the tools hold open (sandbox sessions, the memory store)."""
+        if self.resources is not None:
+            self.resources.close()
+
+    def __enter__(self) -> ToolRegistry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def add(self, tool: BaseTool) -> None:
         """Register any LangChain tool under its own name."""

@@ -15,6 +15,7 @@ import re
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +49,11 @@ class LocalRuntime:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-_CACHE: dict[tuple[str, ...], LocalRuntime] = {}
+# The one process-wide model cache (docs/architecture.md): weights are the costliest thing to
+# load and are read-only once loaded, so agents share them; at most _CACHE_SIZE stay held,
+# least recently used dropped first (an agent using a dropped model keeps its reference).
+_CACHE: OrderedDict[tuple[str, ...], LocalRuntime] = OrderedDict()
+_CACHE_SIZE = 2
 _CACHE_LOCK = threading.Lock()
 
 
@@ -265,6 +270,7 @@ def load_runtime(target: str, settings: Settings) -> LocalRuntime:
     key = (target, device, str(dtype), cfg.quantization, cfg.adapter or "")
     with _CACHE_LOCK:
         if key in _CACHE:
+            _CACHE.move_to_end(key)
             return _CACHE[key]
         start = time.perf_counter()
         source = resolve_weights(target)
@@ -281,4 +287,6 @@ def load_runtime(target: str, settings: Settings) -> LocalRuntime:
             model = _load_model(folder, cfg, device, dtype)
         runtime = LocalRuntime(model, fmt, folder, device, dtype, time.perf_counter() - start)
         _CACHE[key] = runtime
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
         return runtime

@@ -21,7 +21,7 @@ from autan.automations.template import render_text, render_value
 from autan.config import Settings
 from autan.errors import AutanError, BackendError, SecurityViolation, UserInputError
 from autan.guards.base import GuardRunner, Verdict, passthrough_runner
-from autan.tools.base import run_tool
+from autan.tools.base import run_output
 from autan.tools.guarded import Ask, GuardedTools, deny
 from autan.tools.idempotency import keyed
 from autan.tools.provenance import Provenance, ledger_text
@@ -122,11 +122,11 @@ def tool_body(
     args = dict(args) if args is not None else render_args(step, ctx)
 
     def body() -> Any:
-        result = run_tool(tool, args)
-        if not result.get("ok"):
-            err = result.get("error") or {}
+        out = run_output(tool, args)  # the journal keeps its JSON data, replayed on resume
+        if not out.ok:
+            err = out.error or {}
             raise StepFailed(f"tool {step.tool} failed: {err.get('message', err)}")
-        return result
+        return out.to_dict()
 
     return body
 

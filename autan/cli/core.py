@@ -30,6 +30,7 @@ SessionOpt = Annotated[
 
 def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
     from autan.api import Agent, default_recall
+    from autan.tools.registry import ToolRegistry
 
     settings = settings_for(model)
     names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
@@ -38,9 +39,9 @@ def _agent(model: str | None, tools: str | None, durable: bool = False) -> Any:
         from autan.memory.checkpoints import open_checkpointer
 
         saver = open_checkpointer(settings)
-    return Agent(
-        settings=settings, tools=names, checkpointer=saver, recall=default_recall(settings)
-    )
+    tools_ = ToolRegistry.configured(settings, names)
+    recall = default_recall(settings, tools_.resources)
+    return Agent(settings=settings, tools=tools_, checkpointer=saver, recall=recall)
 
 
 def _thread(session: str | None, thread: str | None) -> str:

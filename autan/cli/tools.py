@@ -48,8 +48,8 @@ def run_tool(
     from autan.tools.registry import ToolRegistry
 
     arguments = parse_json_object(args, "--args")
-    registry = ToolRegistry.configured(settings_for(), [name])
-    result = registry.run(name, arguments)
+    with ToolRegistry.configured(settings_for(), [name]) as registry:
+        result = registry.run(name, arguments)
     emit_json(result)
     if not result.get("ok"):
         kind = (result.get("error") or {}).get("type")

@@ -191,6 +191,8 @@ async def _stop(state: ServerState) -> None:
         await asyncio.wait(tasks, timeout=5)
     for task in tasks:
         task.cancel()
+    for agent in list(state.agents.values()):
+        await asyncio.to_thread(agent.close)  # sandbox sessions and memory stores
     if state.index is not None:
         await asyncio.to_thread(state.index.close)
     state.records.close()

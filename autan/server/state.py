@@ -174,5 +174,5 @@ class ServerState:
             settings=settings,
             guards=self.guards,
             checkpointer=self.saver,
-            recall=default_recall(settings),
+            recall=default_recall(settings, registry.resources),
         )

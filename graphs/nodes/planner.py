@@ -8,7 +8,13 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from autan.agents.compaction import compact_history
-from autan.agents.planner import fit_context, out_of_steps_message, repair_messages, system_prompt
+from autan.agents.planner import (
+    TokenCounter,
+    fit_context,
+    out_of_steps_message,
+    repair_messages,
+    system_prompt,
+)
 from autan.graphs.context import AgentContext
 from autan.graphs.state import AgentState, Node, current_turn, steps_taken
 
@@ -18,11 +24,11 @@ def make_planner(ctx: AgentContext) -> Node:
     tools = list(ctx.tools)
     bound = ctx.model.bind_tools(tools) if tools else ctx.model
     budget = ctx.settings.planner
+    count = TokenCounter()  # this agent's counts; gone with the agent
 
     def planner(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        compacted, messages = compact_history(
-            ctx.model, state["messages"], budget.context_tokens, ctx.settings.memory.compact_at
-        )
+        limit, at = budget.context_tokens, ctx.settings.memory.compact_at
+        compacted, messages = compact_history(ctx.model, state["messages"], limit, at, count)
         steps = steps_taken(messages)
         if steps >= budget.max_steps:
             return {"messages": [*compacted, out_of_steps_message(steps)]}
@@ -31,7 +37,7 @@ def make_planner(ctx: AgentContext) -> Node:
         system = system_prompt(ctx.tools.names(), ctx.instructions, memories)
         new: list[BaseMessage] = []
         for _ in range(budget.max_repairs + 1):
-            history = fit_context([system, *messages, *new], budget.context_tokens)
+            history = fit_context([system, *messages, *new], budget.context_tokens, count)
             reply = bound.invoke(history, config)
             assert isinstance(reply, AIMessage)
             errors = repair_messages(reply, ctx.tools)

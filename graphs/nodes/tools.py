@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from autan.graphs.context import AgentContext
 from autan.graphs.nodes._guarding import settle
 from autan.graphs.state import AgentState, Node, citations, current_turn, ledger
-from autan.tools.base import ToolResult, fail, run_tool
+from autan.tools.base import ToolOutput, ToolResult, fail
 from autan.tools.guarded import GuardedTools
 from autan.tools.provenance import Provenance
 
@@ -30,11 +30,14 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="autan-tool")
 
 
-def run_calls(ctx: AgentContext, calls: Sequence[ToolCall]) -> list[ToolResult]:
-    """Run calls concurrently (a single call runs inline); results in call order."""
+def run_calls(
+    ctx: AgentContext, calls: Sequence[ToolCall], runner: GuardedTools | None = None
+) -> list[ToolOutput]:
+    """Run calls concurrently (a single call runs inline); typed results in call order."""
+    runner = runner or GuardedTools(ctx.guards)
 
-    def one(call: ToolCall) -> ToolResult:
-        return run_tool(ctx.tools.get(call["name"]), call["args"])
+    def one(call: ToolCall) -> ToolOutput:
+        return runner.run(ctx.tools.get(call["name"]), call["args"])
 
     if len(calls) == 1:
         return [one(calls[0])]
@@ -100,13 +103,13 @@ def make_tools_node(ctx: AgentContext) -> Node:
         calls = pending_calls(messages)
         facts = {"run_id": config.get("configurable", {}).get("thread_id")}
         results, runnable, verdicts = screen_all(state, calls, facts)
-        outs = run_calls(ctx, runnable) if runnable else []
-        results.update({(c["id"] or ""): r for c, r in zip(runnable, outs, strict=True)})
+        outs = run_calls(ctx, runnable, runner) if runnable else []
+        results.update({(c["id"] or ""): o.to_dict() for c, o in zip(runnable, outs, strict=True)})
         # the ledger before this step's results (they vouch for nothing); only endorsement reads it
         book = ledger(state, ctx.instructions) if runner.endorses else Provenance()
         seen = [
-            runner.entry(ctx.tools.get(c["name"]), c["args"], r, book)
-            for c, r in zip(runnable, outs, strict=True)
+            runner.entry(ctx.tools.get(c["name"]), c["args"], o, book)
+            for c, o in zip(runnable, outs, strict=True)
         ]
         known = citations(current_turn(messages))
         replies: list[ToolMessage] = []

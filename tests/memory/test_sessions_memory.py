@@ -98,7 +98,8 @@ def test_remember_tool_feeds_automatic_recall(settings: Any) -> None:
             {"text": "I will remember that."},
         ]
     )
-    Agent(script, settings=settings, tools=["remember"]).ask("my cat is Miso")
+    with Agent(script, settings=settings, tools=["remember"]) as first:
+        first.ask("my cat is Miso")
     seen: list[str] = []
 
     def planner(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:

@@ -11,18 +11,15 @@ from autan.cli.app import main
 from autan.config import load_settings
 from autan.tools.registry import ToolRegistry
 from autan.tools.sandbox import SandboxExecutor
-from autan.tools.sandbox.tool import close_all_sessions
 from tests.sandbox.helpers import EXACT_KEYS, sandbox_settings
 
 
-@pytest.fixture(autouse=True)
-def _close_sessions() -> object:
-    yield
-    close_all_sessions()
-
-
 def test_tools_share_a_session_through_the_registry(workspace: Path) -> None:
-    registry = ToolRegistry.builtin(load_settings(workspace=workspace), ["python", "run_command"])
+    with ToolRegistry.builtin(load_settings(workspace=workspace), ["python", "run_command"]) as r:
+        _share_a_session(r)
+
+
+def _share_a_session(registry: ToolRegistry) -> None:
     defined = registry.run("python", {"code": "open('a.txt', 'w').write('1')\nx = 5"})
     used = registry.run("python", {"code": "print(x * 2)"})
     listed = registry.run("run_command", {"command": "cat a.txt"})
@@ -33,9 +30,9 @@ def test_tools_share_a_session_through_the_registry(workspace: Path) -> None:
 
 
 def test_bad_arguments_are_error_data(workspace: Path) -> None:
-    registry = ToolRegistry.builtin(load_settings(workspace=workspace), ["python"])
-    bad_limit = registry.run("python", {"code": "1", "timeout_s": -5})
-    bad_session = registry.run("python", {"code": "1", "session": "../etc"})
+    with ToolRegistry.builtin(load_settings(workspace=workspace), ["python"]) as registry:
+        bad_limit = registry.run("python", {"code": "1", "timeout_s": -5})
+        bad_session = registry.run("python", {"code": "1", "session": "../etc"})
     assert bad_limit["error"]["type"] == "UserInputError" and set(bad_limit) == EXACT_KEYS
     assert bad_session["error"]["type"] == "UserInputError"
 

@@ -2,47 +2,29 @@
 
 from __future__ import annotations
 
-import atexit
-
 from langchain_core.tools import BaseTool
 
 from autan.config import Settings
 from autan.errors import UserInputError
 from autan.tools.base import ToolResult, make_tool
-from autan.tools.sandbox.executor import SessionPool, make_executor
+from autan.tools.resources import ToolResources
 from autan.tools.sandbox.limits import Limits
 from autan.tools.sandbox.result import ExecResult
 from autan.tools.sandbox.session import Session
 from autan.tools.spec import Effect, Trust, declare
-
-# One pool per Settings object, so ``python`` and ``run_command`` share sessions.
-_POOLS: dict[int, tuple[Settings, SessionPool]] = {}
-
-
-def session_pool(settings: Settings) -> SessionPool:
-    """The sessions the sandbox tools made from ``settings``."""
-    entry = _POOLS.get(id(settings))
-    if entry is None or entry[0] is not settings:
-        pool = SessionPool(make_executor(settings), settings.sandbox.workspace)
-        entry = _POOLS[id(settings)] = (settings, pool)
-    return entry[1]
-
-
-@atexit.register
-def close_all_sessions() -> None:
-    """Stop every sandbox the tools started (also run at interpreter exit)."""
-    while _POOLS:
-        _, (_, pool) = _POOLS.popitem()
-        pool.close_all()
 
 
 def _limits(box: Session, timeout_s: float | None) -> Limits:
     return box.resolve({"timeout_s": timeout_s})
 
 
-def make_python_tool(settings: Settings) -> BaseTool:
-    """The ``python`` tool: a persistent, isolated Python session (see docs/sandbox.md)."""
-    pool = session_pool(settings)
+def make_python_tool(settings: Settings, resources: ToolResources | None = None) -> BaseTool:
+    """The ``python`` tool: a persistent, isolated Python session (see docs/sandbox.md).
+
+    Its sessions live in ``resources`` (the registry's, shared with ``run_command``), or in a
+    pool of its own when none is given.
+    """
+    held = resources or ToolResources(settings)
 
     def python(
         code: str, session: str = "default", reset: bool = False, timeout_s: float | None = None
@@ -59,7 +41,7 @@ def make_python_tool(settings: Settings) -> BaseTool:
             timeout_s: Wall-clock limit of this call in seconds (default from settings).
         """
         try:
-            box = pool.get(session)
+            box = held.sandbox().get(session)
             limits = _limits(box, timeout_s)
         except UserInputError as exc:
             return ExecResult.from_error(exc).to_dict()
@@ -72,9 +54,9 @@ def make_python_tool(settings: Settings) -> BaseTool:
     )
 
 
-def make_run_command_tool(settings: Settings) -> BaseTool:
+def make_run_command_tool(settings: Settings, resources: ToolResources | None = None) -> BaseTool:
     """The ``run_command`` tool: a shell command in the same sandbox as ``python``."""
-    pool = session_pool(settings)
+    held = resources or ToolResources(settings)
 
     def run_command(
         command: str, session: str = "default", timeout_s: float | None = None
@@ -90,7 +72,7 @@ def make_run_command_tool(settings: Settings) -> BaseTool:
             timeout_s: Wall-clock limit in seconds (default from settings).
         """
         try:
-            box = pool.get(session)
+            box = held.sandbox().get(session)
             limits = _limits(box, timeout_s)
         except UserInputError as exc:
             return ExecResult.from_error(exc).to_dict()
