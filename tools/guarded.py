@@ -20,7 +20,7 @@ from langchain_core.tools import BaseTool
 from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
 from autan.tools.base import ToolResult, fail, run_tool
-from autan.tools.provenance import Provenance, ledger_text
+from autan.tools.provenance import Provenance, entry
 from autan.tools.spec import UNDECLARED, ArgKind, Trust, spec_of
 
 Ask = Callable[[str, Verdict], Verdict]
@@ -237,20 +237,16 @@ class GuardedTools:
     def entry(
         self, tool: BaseTool, args: Mapping[str, Any], raw: Any, ledger: Provenance
     ) -> dict[str, Any]:
-        """The ledger entry of a raw result, as kept in state (``{"trust", "origin", ...}``)."""
-        return {
-            "trust": spec_of(tool).output_trust.value,
-            "origin": tool.name,
-            "text": ledger_text(raw),
-            "endorsed": self.endorsed(tool, args, ledger),
-        }
+        """The ledger entry of a raw result, as kept in state (``provenance.entry``)."""
+        spec = spec_of(tool)
+        endorsed = self.endorsed(tool, args, ledger)
+        return entry(spec.output_trust, tool.name, raw, spec.structure, endorsed)
 
     def observe(
         self, ledger: Provenance, tool: BaseTool, raw: Any, args: Mapping[str, Any] | None = None
     ) -> None:
-        """Put a raw result in the ledger with the tool's declared output trust."""
-        endorsed = args is not None and self.endorsed(tool, args, ledger)
-        ledger.add(spec_of(tool).output_trust, tool.name, raw, endorsed)
+        """Put a raw result in the ledger: declared output trust, structure fields apart."""
+        ledger.restore(self.entry(tool, args or {}, raw, ledger))
 
     def output(
         self,

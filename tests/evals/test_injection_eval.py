@@ -166,13 +166,15 @@ def test_json_report_counts_the_pairs_run(capsys: pytest.CaptureFixture[str]) ->
 
 def test_docs_table_is_the_declaration_table() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "injection-eval.md"
-    rows = re.findall(r"^\| \w+ \| `(\w+)` \| (\w+) \| (\w+) \| (.+) \|$", doc.read_text(), re.M)
-    documented = {name: (effect, trust, args) for name, effect, trust, args in rows}
+    row = r"^\| \w+ \| `(\w+)` \| (\w+) \| (\w+) \| (.+) \| (.+) \|$"
+    rows = re.findall(row, doc.read_text(), re.M)
+    documented = {name: (effect, trust, args, fields) for name, effect, trust, args, fields in rows}
     expected = {
         name: (
             d.effect.value,
             d.trust.value,
             ", ".join(f"{k}: {v.value}" for k, v in d.args.items()) or "—",
+            ", ".join(d.structure) or "—",
         )
         for name, d in DECLARATIONS.items()
     }
@@ -182,11 +184,10 @@ def test_docs_table_is_the_declaration_table() -> None:
 def test_explain_names_the_argument_value_and_source_of_each_question(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = _cli(capsys, "--suite", "slack", "--limit", "3", "--layers", "capability")
+    sample = ("--suite", "slack", "--limit", "10", "--layers", "capability")
+    code, out, _ = _cli(capsys, *sample)
     assert code == 0 and "questions without an attack" not in out
-    code, out, _ = _cli(
-        capsys, "--suite", "slack", "--limit", "3", "--layers", "capability", "--explain"
-    )
+    code, out, _ = _cli(capsys, *sample, "--explain")
     asked = [line for line in out.splitlines() if line.startswith("  user_task_")]
     assert code == 0 and "slack / capability:" in out and asked
     assert all("comes from untrusted content (" in line for line in asked)
