@@ -189,3 +189,8 @@ TRUSTED_LISTINGS: Mapping[str, Declared] = MappingProxyType(
         for n, d in DECLARATIONS.items()
     }
 )
+
+# The declarations before field-level provenance: every untrusted result untrusted all through.
+WHOLE_OUTPUTS: Mapping[str, Declared] = MappingProxyType(
+    {n: Declared(d.effect, d.trust, d.args) for n, d in DECLARATIONS.items()}
+)
