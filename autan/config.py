@@ -175,6 +175,7 @@ class CustomToolSettings(BaseModel):
     trust: TrustName | None = None  # None: the tool's own declaration, else untrusted
     args: dict[str, str] = Field(default_factory=dict)
     requires_approval: bool = False
+    structure: list[str] | None = None  # result fields the platform sets (tools/fields.py)
 
 
 class McpServerSettings(BaseModel):

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autan.evals import LAYERS, SUITES  # noqa: E402
-from autan.evals.dojo_effects import TRUSTED_LISTINGS  # noqa: E402
+from autan.evals.dojo_effects import TRUSTED_LISTINGS, WHOLE_OUTPUTS  # noqa: E402
 from autan.evals.injection import DEFAULT_ATTACK, Cell, Report, evaluate, run_suite  # noqa: E402
 from benchmarks._report import report  # noqa: E402
 
@@ -101,13 +101,17 @@ def notes(result: Report, seconds: float, limit: int | None) -> str:
         "obeys every injection it reads and a human asked to approve always denies (worst "
         "case). Setups: `detection` = the policy's blocking `tool_output` rails; `capability` "
         "= the capability policy alone; `all` = every stage of the policy and the capability "
-        "policy. Tool declarations: autan/evals/dojo_effects.py (docs/injection-eval.md); the "
-        "rows after the four suites rerun travel with the platform's listings (not its reviews) "
+        "policy. Tool declarations: autan/evals/dojo_effects.py (docs/injection-eval.md), with "
+        "field-level provenance: the structure fields each function declares (ids, headers, "
+        "member lists, file names, transaction amounts) vouch for a value no free text names "
+        "(docs/security.md); the 'no structure fields' rows rerun each suite with every "
+        "untrusted result untrusted all through, as before field-level provenance. The "
+        "rows after them rerun travel with the platform's listings (not its reviews) "
         "declared trusted, to show how much that choice moves both numbers; then every suite "
         f"under the `{WEAKER}` template, which detection withholds least often, so the capability "
         "layer's share of `all` shows; then every suite with the opt-in `endorse: searched` "
         "(values read from what the user's request names or searches for vouch like the user's "
-        "own; docs/security.md), whose `x undefended` is against the first rows' anchor. "
+        "own; docs/security.md). Variant rows' `x undefended` is against the first rows' anchor. "
         "'Utility if a human approves': the same no-attack runs with every question approved "
         "(without an attack every question is about the user's own request); an extra column, "
         "the worst case is the column before it.\n"
@@ -120,6 +124,10 @@ def notes(result: Report, seconds: float, limit: int | None) -> str:
 def variants(result: Report, limit: int | None) -> dict[str, dict[str, Cell]]:
     """The extra runs: travel's listings trusted; a weaker-detected template; endorsement on."""
     out: dict[str, dict[str, Cell]] = {}
+    for suite in SUITES:  # the same attack with no structure fields: what they cost in ASR
+        out[f"{suite}, no structure fields"], _ = run_suite(
+            suite, ("capability", "all"), result.attack, limit, declarations=WHOLE_OUTPUTS
+        )
     out["travel, listings declared trusted"], _ = run_suite(
         "travel", LAYERS, result.attack, limit, declarations=TRUSTED_LISTINGS
     )
@@ -143,7 +151,11 @@ def main() -> None:
     result = evaluate(SUITES, LAYERS, args.attack, args.limit)
     extra = variants(result, args.limit)
     seconds = time.perf_counter() - start
-    anchors = {f"{s}, endorse: searched": c["none"].utility for s, c in result.cells.items()}
+    anchors = {
+        f"{s}, {v}": c["none"].utility
+        for s, c in result.cells.items()
+        for v in ("endorse: searched", "no structure fields")
+    }
     report(
         "Prompt injection: worst case on AgentDojo",
         HEADERS,

@@ -83,5 +83,5 @@ def ledger(state: AgentState, instructions: str | None = None) -> Provenance:
         if m.type == "human":
             book.add_user(str(m.content))
     for p in state.get("provenance") or ():
-        book.add(p["trust"], str(p["origin"]), p["text"], bool(p.get("endorsed")))
+        book.restore(p)
     return book

@@ -98,7 +98,7 @@ def _declared(tool: BaseTool, entry: CustomToolSettings) -> BaseTool:
     """Apply the config's declaration on top of the tool's own."""
     own = spec_of(tool)
     if entry.effect is None and entry.trust is None and not entry.args:
-        if not entry.requires_approval:
+        if not entry.requires_approval and entry.structure is None:
             return tool
     return declare(
         tool,
@@ -106,6 +106,7 @@ def _declared(tool: BaseTool, entry: CustomToolSettings) -> BaseTool:
         output_trust=entry.trust or own.output_trust,
         args={**own.args, **entry.args},
         requires_approval=entry.requires_approval or own.requires_approval,
+        structure=own.structure if entry.structure is None else entry.structure,
     )
 
 

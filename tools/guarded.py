@@ -20,7 +20,7 @@ from langchain_core.tools import BaseTool
 from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
 from autan.tools.base import ToolOutput, ToolResult, fail, run_output
-from autan.tools.provenance import Provenance, ledger_text
+from autan.tools.provenance import Provenance, entry
 from autan.tools.spec import UNDECLARED, ArgKind, Trust, spec_of
 
 Ask = Callable[[str, Verdict], Verdict]
@@ -241,20 +241,12 @@ class GuardedTools:
     def entry(
         self, tool: BaseTool, args: Mapping[str, Any], out: ToolOutput, ledger: Provenance
     ) -> dict[str, Any]:
-        """The ledger entry of a result, as kept in state (``{"trust", "origin", ...}``)."""
-        return {
-            "trust": out.trust.value,
-            "origin": tool.name,
-            "text": ledger_text(out.to_dict()),
-            "endorsed": self.endorsed(tool, args, ledger),
-        }
+        """The ledger entry of a result as kept in state (``provenance.entry``).
 
-    def observe(
-        self, ledger: Provenance, tool: BaseTool, raw: Any, args: Mapping[str, Any] | None = None
-    ) -> None:
-        """Put a raw result in the ledger with the tool's declared output trust."""
-        endorsed = args is not None and self.endorsed(tool, args, ledger)
-        ledger.add(spec_of(tool).output_trust, tool.name, raw, endorsed)
+        Its trust label, and the tool's declared structure fields apart from its free text.
+        """
+        endorsed = self.endorsed(tool, args, ledger)
+        return entry(out.trust, tool.name, out.to_dict(), spec_of(tool).structure, endorsed)
 
     def output(
         self,
@@ -283,9 +275,9 @@ class GuardedTools:
         screened = self.screen(tool, args, ledger, **how)
         if screened.refused is not None:
             return Guarded(screened.refused, screened.verdicts)
-        raw = self.run(tool, screened.args).to_dict()
-        self.observe(ledger, tool, raw, screened.args)
-        out = self.output(tool.name, raw, **how)
+        typed = self.run(tool, screened.args)
+        ledger.restore(self.entry(tool, screened.args, typed, ledger))
+        out = self.output(tool.name, typed.to_dict(), **how)
         return Guarded(out.result, screened.verdicts + out.verdicts)
 
 

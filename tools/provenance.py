@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,16 +91,29 @@ def strings(value: Any) -> Iterator[str]:
 
 @dataclass
 class Source:
-    """One text the run has seen, normalised once."""
+    """One text the run has seen, normalised once.
+
+    A *structural* source holds the values of an untrusted result's structure fields
+    (tools/fields.py). A whole value there vouches for an argument equal to it, unless free text
+    also holds it; a value found only *inside* a longer one (an address in a channel name) is
+    tainted like free text.
+    """
 
     trust: Trust
     origin: str
     text: str
     endorsed: bool = False  # untrusted content the user designated (see ``designated``)
+    structural: bool = False
     flat: str = ""
     numbers: frozenset[float] = frozenset()
+    atoms: frozenset[str] = frozenset()  # a structural source's whole values, in every spelling
+    atom_numbers: frozenset[float] = frozenset()
 
     def __post_init__(self) -> None:
+        if self.structural:
+            values = [v for v in self.text.split("\n") if v.strip()]
+            self.atoms = frozenset(a for v in values for a in (norm(v), compact(v), url_core(v)))
+            self.atom_numbers = frozenset(n for v in values if (n := to_number(v)) is not None)
         self.text = norm(self.text)
         self.flat = _WS.sub("", self.text)
         found = (to_number(m.group()) for m in _NUMBER.finditer(self.text))
@@ -132,25 +145,54 @@ class Provenance:
         if text.strip():
             self.sources.append(Source(Trust(trust), origin, text, endorsed))
 
+    def add_structure(self, origin: str, values: Sequence[str]) -> None:
+        """Record the values of a result's structure fields (set by the platform, tools/fields.py).
+
+        They vouch for an argument value only where no untrusted free text also holds it: an
+        injection that names an id, an address or a channel the structure lists still taints it.
+        """
+        text = "\n".join(v.replace("\n", " ") for v in values)
+        if text.strip():
+            source = Source(Trust.UNTRUSTED, f"{origin} (structure)", text, structural=True)
+            self.sources.append(source)
+
+    def restore(self, entry: Mapping[str, Any]) -> None:
+        """Record a ledger entry as kept in state (``entry`` below)."""
+        self.add(entry["trust"], str(entry["origin"]), entry["text"], bool(entry.get("endorsed")))
+        self.add_structure(str(entry["origin"]), entry.get("structure") or ())
+
     def add_user(self, text: str) -> None:
         """Record the user's own words (a request, a variable they passed)."""
         self.add(Trust.USER, "user", text)
 
     @property
     def tainted(self) -> bool:
-        """True once any untrusted content is in the run."""
+        """True once any untrusted content is in the run (structure fields are not)."""
         return any(s.trust == Trust.UNTRUSTED for s in self.sources)
 
     def where(self, piece: Piece) -> Trace:
-        """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it."""
-        vouched = False
+        """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it.
+
+        A whole value of a structure field vouches only if no free text holds it too; where no
+        structure field equals it, one that merely contains it taints it (short values excepted:
+        an id ``7`` inside a date ``2022-03-07`` is not a choice anyone made).
+        """
+        vouched = whole = False
         tainted: list[str] = []
+        inside: list[str] = []
         for s in self.sources:
-            if s.vouches:
+            if s.structural:
+                if piece.whole(s):
+                    whole = True
+                elif piece.long and piece.found(s, piece.taint):
+                    inside.append(s.origin)
+            elif s.vouches:
                 vouched = vouched or piece.found(s, piece.vouch)
             elif s.origin not in tainted and piece.found(s, piece.taint):
                 tainted.append(s.origin)
-        return Trace(vouched, tainted)
+        if not whole:
+            tainted += [o for o in dict.fromkeys(inside) if o not in tainted]
+        return Trace(vouched or (whole and not tainted), tainted)
 
     def trace(self, value: Any, kind: ArgKind | None, only_links: bool = False) -> Trace:
         """Where an argument value of ``kind`` (None: undeclared) can be found.
@@ -190,6 +232,17 @@ class Piece:
         if self.number is not None and self.number in source.numbers:
             return True
         return any(source.holds(n) for n in needles)
+
+    @property
+    def long(self) -> bool:
+        """Whether this piece is long enough to be found inside another value by choice."""
+        return any(len(n) >= _SHORT for n in self.vouch)
+
+    def whole(self, source: Source) -> bool:
+        """Whether a structural ``source`` has a value equal to this piece."""
+        if self.number is not None and self.number in source.atom_numbers:
+            return True
+        return any(n in source.atoms or _WS.sub("", n) in source.atoms for n in self.vouch)
 
 
 @dataclass(frozen=True)
@@ -246,6 +299,26 @@ def _embedded(value: str, number: float | None) -> list[Piece]:
     if len(text) <= 200:
         found.append(Piece([text], [text], number))
     return found + links(text)
+
+
+def entry(
+    trust: Trust, origin: str, raw: Any, structure: Sequence[str] = (), endorsed: bool = False
+) -> dict[str, Any]:
+    """A raw result as a ledger entry kept in state: free text apart from structure values.
+
+    ``structure`` is the tool's declared structure field paths; they are split out only of an
+    untrusted result (a trusted one vouches whole).
+    """
+    from autan.tools.fields import has_text, split
+
+    values, rest = split(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
+    return {
+        "trust": trust.value,
+        "origin": origin,
+        "text": ledger_text(rest) if has_text(rest) else "",
+        "endorsed": endorsed,
+        "structure": values,
+    }
 
 
 def ledger_text(value: Any) -> str:

@@ -7,7 +7,7 @@ send data out and its output is untrusted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -58,6 +58,8 @@ class ToolSpec:
     output_trust: Trust = Trust.UNTRUSTED
     args: Mapping[str, ArgKind] = field(default_factory=lambda: MappingProxyType({}))
     requires_approval: bool = False  # a human approves every call before it runs
+    # Field paths of the result the platform sets (ids, headers, member lists): see tools/fields.py
+    structure: tuple[str, ...] = ()
 
     def args_of(self, kind: ArgKind) -> list[str]:
         """Names of the arguments that carry ``kind``."""
@@ -74,24 +76,40 @@ def declare(
     output_trust: Trust | str,
     args: Mapping[str, ArgKind | str] | None = None,
     requires_approval: bool = False,
+    structure: Sequence[str] = (),
 ) -> BaseTool:
-    """Attach a declaration to ``tool`` (returned for chaining); bad values raise ConfigError."""
+    """Attach a declaration to ``tool`` (returned for chaining); bad values raise ConfigError.
+
+    ``structure``: the result's field paths the platform sets, not a third party (tools/fields.py).
+    """
     try:
         spec = ToolSpec(
             effect=Effect(effect),
             output_trust=Trust(output_trust),
             args=MappingProxyType({k: ArgKind(v) for k, v in (args or {}).items()}),
             requires_approval=requires_approval,
+            structure=field_paths(structure),
         )
     except ValueError as exc:
         raise ConfigError(
             f"tool {tool.name!r} has a bad declaration: {exc}",
             hint=f"effect is one of {[e.value for e in Effect]}, "
             f"trust one of {[t.value for t in Trust]}, "
-            f"argument kinds one of {[a.value for a in ArgKind]}",
+            f"argument kinds one of {[a.value for a in ArgKind]}, "
+            "structure fields dot-separated keys such as 'output.sender'",
         ) from None
     tool.metadata = {**(tool.metadata or {}), SPEC_KEY: spec}
     return tool
+
+
+def field_paths(paths: Sequence[str]) -> tuple[str, ...]:
+    """Structure field paths as declared; ValueError names a malformed one."""
+    if isinstance(paths, str):
+        raise ValueError(f"structure must be a list of field paths, not the string {paths!r}")
+    for path in paths:
+        if not isinstance(path, str) or not path or any(not p for p in path.split(".")):
+            raise ValueError(f"bad structure field path {path!r}")
+    return tuple(paths)
 
 
 def spec_of(tool: BaseTool) -> ToolSpec:

@@ -194,7 +194,7 @@ def run_ledger(env: StepEnv, state: RunState) -> Provenance:
     book.add_user(env.request)
     book.add(Trust.USER, "vars", state.get("vars") or {})
     for p in state.get("provenance") or ():
-        book.add(p["trust"], str(p["origin"]), p["text"])
+        book.restore(p)
     return book
 
 

@@ -41,6 +41,7 @@ class Declared:
     effect: Effect
     trust: Trust
     args: Mapping[str, ArgKind] = field(default_factory=lambda: MappingProxyType({}))
+    structure: tuple[str, ...] = ()
 
 
 def _d(effect: Effect, trust: Trust, **args: ArgKind) -> Declared:
@@ -133,11 +134,63 @@ SLACK: dict[str, Declared] = {
     "post_webpage": _d(E, T, url=URL, content=TXT),
 }
 
-DECLARATIONS: Mapping[str, Declared] = MappingProxyType({**WORKSPACE, **TRAVEL, **BANKING, **SLACK})
+
+def _fields(*names: str) -> tuple[str, ...]:
+    return tuple(f"output.{n}" for n in names)
+
+
+# Field-level provenance (tools/fields.py): the fields of an untrusted result that the platform
+# sets, as opposed to free text a third party wrote (subjects, bodies, titles, descriptions,
+# locations, file contents, transaction subjects, message bodies, web pages). A mail's
+# attachments stay free text: an attached event carries its creator's title and description.
+_MAIL_FIELDS = _fields("id_", "sender", "recipients", "cc", "bcc", "status", "read", "timestamp")
+_EVENT_FIELDS = _fields("id_", "start_time", "end_time", "participants", "all_day", "status")
+_FILE_FIELDS = _fields("id_", "filename", "owner", "last_modified", "shared_with", "size")
+_STRUCTURE: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ["send_email", "get_unread_emails", "get_sent_emails", "get_received_emails"]
+        + ["get_draft_emails", "search_emails"],
+        _MAIL_FIELDS,
+    ),
+    "search_contacts_by_name": _fields("email"),  # the name is the sender's own display name
+    "search_contacts_by_email": _fields("email"),
+    **dict.fromkeys(
+        ["search_calendar_events", "get_day_calendar_events", "create_calendar_event"]
+        + ["reschedule_calendar_event", "add_calendar_event_participants"],
+        _EVENT_FIELDS,
+    ),
+    **dict.fromkeys(
+        ["append_to_file", "search_files_by_filename", "create_file", "delete_file"]
+        + ["get_file_by_id", "list_files", "share_file", "search_files"],
+        _FILE_FIELDS,
+    ),
+    "get_most_recent_transactions": _fields("id", "sender", "recipient", "amount", "date"),
+    "get_channels": ("output",),  # the channel directory: names and nothing else
+    "get_users_in_channel": ("output",),  # the member list
+    "read_channel_messages": _fields("sender", "recipient"),
+    "read_inbox": _fields("sender", "recipient"),
+}
+
+
+def _with_structure(rows: Mapping[str, Declared]) -> dict[str, Declared]:
+    return {n: Declared(d.effect, d.trust, d.args, _STRUCTURE.get(n, ())) for n, d in rows.items()}
+
+
+DECLARATIONS: Mapping[str, Declared] = MappingProxyType(
+    _with_structure({**WORKSPACE, **TRAVEL, **BANKING, **SLACK})
+)
 
 # A variant for measuring how much the choice matters: the travel platform's listings (not its
 # reviews) declared trusted, as if the platform vouched for them.
 _LISTINGS = {n for n, d in TRAVEL.items() if d.trust == U and "reviews" not in n}
 TRUSTED_LISTINGS: Mapping[str, Declared] = MappingProxyType(
-    {n: Declared(d.effect, T, d.args) if n in _LISTINGS else d for n, d in DECLARATIONS.items()}
+    {
+        n: Declared(d.effect, T, d.args, d.structure) if n in _LISTINGS else d
+        for n, d in DECLARATIONS.items()
+    }
+)
+
+# The declarations before field-level provenance: every untrusted result untrusted all through.
+WHOLE_OUTPUTS: Mapping[str, Declared] = MappingProxyType(
+    {n: Declared(d.effect, d.trust, d.args) for n, d in DECLARATIONS.items()}
 )

@@ -1,8 +1,9 @@
 """AgentDojo's environment functions as autan tools, each with its declaration from dojo_effects.
 
 The tools act on the environment a ``DojoSession`` holds, which the harness swaps per task, so one
-agent graph serves every task of a suite. A tool returns AgentDojo's own rendering of the result
-(the YAML text an AgentDojo model reads) as ``output``, and records every call that reached the
+agent graph serves every task of a suite. A tool returns AgentDojo's result as JSON-like data
+(pydantic models dumped) as ``output``, so the structure fields each declares can be told apart
+from free text, and records every call that reached the
 environment: AgentDojo's trace-based checks read that list.
 """
 
@@ -60,13 +61,24 @@ def _signature(fn: Function) -> inspect.Signature:
     return inspect.Signature(params, return_annotation=dict)
 
 
-def _result(value: Any, error: str | None) -> ToolResult:
-    from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
+def plain(value: Any) -> Any:
+    """AgentDojo's result as JSON-like data (models dumped), so its fields can be declared."""
+    from pydantic import BaseModel
 
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _result(value: Any, error: str | None) -> ToolResult:
     if error is not None:
         kind, _, message = error.partition(": ")
         return fail(kind or "ToolError", message or error)
-    return ok(output=tool_result_to_str(value))
+    return ok(output=plain(value))
 
 
 def wrap_function(
@@ -96,7 +108,11 @@ def wrap_function(
     call.__annotations__ = {n: p.annotation for n, p in call.__signature__.parameters.items()}  # type: ignore[attr-defined]
     tool = make_tool(call, name=fn.name, description=fn.description.strip())
     return declare(
-        tool, effect=declared.effect, output_trust=declared.trust, args=dict(declared.args)
+        tool,
+        effect=declared.effect,
+        output_trust=declared.trust,
+        args=dict(declared.args),
+        structure=declared.structure,
     )
 
 

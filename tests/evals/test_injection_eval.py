@@ -21,6 +21,7 @@ from autan.evals.dojo_run import inject, load_suite  # noqa: E402
 from autan.evals.dojo_tools import DojoSession, suite_tools  # noqa: E402
 from autan.evals.injection import evaluate  # noqa: E402
 from autan.tools.base import run_tool  # noqa: E402
+from autan.tools.fields import split  # noqa: E402
 from autan.tools.spec import Trust, spec_of  # noqa: E402
 
 INJECTED = (
@@ -44,20 +45,26 @@ def test_every_function_is_declared_as_the_table_says(name: str) -> None:
         assert set(row.args) <= set(tool.args), tool.name
 
 
-def _outputs_with_canaries(name: str) -> set[str]:
-    """Tools whose result showed an injection place while doing a user task's ground truth."""
+def _outputs_with_canaries(name: str) -> dict[str, set[str]]:
+    """Tools whose result showed an injection place while doing a user task's ground truth.
+
+    With each, the structure values (field-level provenance) that held a canary.
+    """
     suite = load_suite(name)
     canaries = {v: f"zzcanary{i}zz" for i, v in enumerate(suite.get_injection_vector_defaults())}
     session = DojoSession()
     tools = {t.name: t for t in suite_tools(suite, session)}
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     for task in suite.user_tasks.values():
         env = task.init_environment(inject(suite, canaries))
         session.reset(env)
         for call in task.ground_truth(env.model_copy(deep=True)):
-            result = run_tool(tools[call.function], call.args)
+            tool = tools[call.function]
+            result = run_tool(tool, call.args)
             if "zzcanary" in json.dumps(result):
-                found.add(call.function)
+                values, _ = split(result, spec_of(tool).structure)
+                held = found.setdefault(call.function, set())
+                held.update(v for v in values if "zzcanary" in v)
     return found
 
 
@@ -66,6 +73,13 @@ def test_every_tool_that_shows_an_injection_place_declares_untrusted_output(name
     carriers = _outputs_with_canaries(name)
     assert carriers, "the ground truth of some user task reads an injection place"
     assert {c for c in carriers if DECLARATIONS[c].trust != Trust.UNTRUSTED} == set()
+    # AgentDojo's injection places are free text, except slack's channel name: there the
+    # injection sits inside a longer name, which taints what it names (docs/security.md)
+    in_structure = {c: v for c, v in carriers.items() if v}
+    assert set(in_structure) <= {"get_channels"}
+    assert all(
+        re.fullmatch(r"zzcanary\d+zz", v) is None for v in in_structure.get("get_channels", ())
+    )
 
 
 def test_wrapped_tool_acts_on_the_session_environment_and_records_the_call() -> None:
@@ -166,13 +180,15 @@ def test_json_report_counts_the_pairs_run(capsys: pytest.CaptureFixture[str]) ->
 
 def test_docs_table_is_the_declaration_table() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "injection-eval.md"
-    rows = re.findall(r"^\| \w+ \| `(\w+)` \| (\w+) \| (\w+) \| (.+) \|$", doc.read_text(), re.M)
-    documented = {name: (effect, trust, args) for name, effect, trust, args in rows}
+    row = r"^\| \w+ \| `(\w+)` \| (\w+) \| (\w+) \| (.+) \| (.+) \|$"
+    rows = re.findall(row, doc.read_text(), re.M)
+    documented = {name: (effect, trust, args, fields) for name, effect, trust, args, fields in rows}
     expected = {
         name: (
             d.effect.value,
             d.trust.value,
             ", ".join(f"{k}: {v.value}" for k, v in d.args.items()) or "—",
+            ", ".join(d.structure) or "—",
         )
         for name, d in DECLARATIONS.items()
     }
@@ -182,11 +198,10 @@ def test_docs_table_is_the_declaration_table() -> None:
 def test_explain_names_the_argument_value_and_source_of_each_question(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = _cli(capsys, "--suite", "slack", "--limit", "3", "--layers", "capability")
+    sample = ("--suite", "slack", "--limit", "10", "--layers", "capability")
+    code, out, _ = _cli(capsys, *sample)
     assert code == 0 and "questions without an attack" not in out
-    code, out, _ = _cli(
-        capsys, "--suite", "slack", "--limit", "3", "--layers", "capability", "--explain"
-    )
+    code, out, _ = _cli(capsys, *sample, "--explain")
     asked = [line for line in out.splitlines() if line.startswith("  user_task_")]
     assert code == 0 and "slack / capability:" in out and asked
     assert all("comes from untrusted content (" in line for line in asked)

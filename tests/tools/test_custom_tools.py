@@ -76,6 +76,7 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             target = "my_tools:shout"
             effect = "egress"
             requires_approval = true
+            structure = ["output"]
             """
         ),
         encoding="utf-8",
@@ -109,6 +110,8 @@ def test_declarations_come_from_the_tool_and_the_config(user_module: Path) -> No
     assert spec_of(registry.get("shout")).effect is Effect.EGRESS
     assert spec_of(registry.get("shout")).output_trust is Trust.UNTRUSTED
     assert spec_of(registry.get("careful_shout")).effect is Effect.EGRESS
+    assert spec_of(registry.get("careful_shout")).structure == ("output",)
+    assert spec_of(registry.get("shout")).structure == ()
 
 
 def test_a_tool_that_fails_to_import_is_one_line_and_the_rest_work(

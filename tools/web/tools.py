@@ -34,6 +34,14 @@ def failure(exc: AutanError, **fields: Any) -> ToolResult:
     return fail(type(exc).__name__, exc.one_line(), **fields)
 
 
+# Field-level provenance (tools/fields.py): where the page came from is structure; its title,
+# text and links are whatever the page's author wrote. A redirect's final URL is the server's.
+PAGE_STRUCTURE = [
+    *("url", "final_url", "status", "content_type", "fetched_at"),
+    *("citations.key", "citations.url"),
+]
+
+
 def page_result(page: Page, max_chars: int, max_links: int) -> ToolResult:
     """The tool result for a fetched page: extracted text, title, links and a citation."""
     where = {"url": page.url, "final_url": page.final_url, "status": page.status}
@@ -145,6 +153,7 @@ def make_fetch_url(settings: Settings) -> BaseTool:
         effect=Effect.EGRESS,
         output_trust=Trust.UNTRUSTED,
         args={"url": "url"},
+        structure=PAGE_STRUCTURE,
     )
 
 
@@ -155,4 +164,5 @@ def make_web_search(settings: Settings) -> BaseTool:
         make_tool(tools.web_search, name="web_search", coroutine=tools.aweb_search),
         effect=Effect.EGRESS,
         output_trust=Trust.UNTRUSTED,
+        structure=["query", "provider"],  # result titles, snippets and URLs: whoever ranks
     )

@@ -68,6 +68,7 @@ def make_list_files(settings: Settings) -> BaseTool:
         effect=Effect.READ_ONLY,
         output_trust=Trust.UNTRUSTED,
         args={"pattern": "path", "path": "path"},
+        structure=["files", "count"],  # the file system's own listing
     )
 
 

@@ -76,4 +76,5 @@ def make_read_file(settings: Settings) -> BaseTool:
         effect=Effect.READ_ONLY,
         output_trust=Trust.UNTRUSTED,
         args={"path": "path"},
+        structure=["path", "start_line", "end_line", "total_lines", "sha256"],  # not the text
     )

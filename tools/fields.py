@@ -1,0 +1,57 @@
+"""Field-level provenance: which parts of a result the platform set, which a third party wrote.
+
+A tool declares the *structure* of its result (``ToolSpec.structure``): field paths whose values
+the platform itself sets (ids, timestamps, sender and recipient headers, channel and member
+lists, file names, a fetched page's final URL and status). Everything else in an untrusted
+result (bodies, descriptions, message text, file contents, web pages) stays free text a third
+party could have written. A path is dot-separated keys from the result's top level; lists are
+crossed transparently (``output.sender`` is the sender of every message in ``output``) and ``*``
+matches any key. A path that ends on a dict or list takes the whole subtree, keys included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from autan.tools.provenance import strings
+
+_GONE = object()  # a subtree taken whole into the structure
+
+
+def split(value: Any, paths: Sequence[str]) -> tuple[list[str], Any]:
+    """The strings under the structural ``paths`` of ``value``, and ``value`` without them."""
+    if not paths:
+        return [], value
+    found: list[str] = []
+    rest = _split(value, [tuple(p.split(".")) for p in paths], found)
+    return found, (None if rest is _GONE else rest)
+
+
+def _split(value: Any, paths: list[tuple[str, ...]], found: list[str]) -> Any:
+    if any(not p for p in paths):  # a path ends here: the whole subtree is structure
+        found.extend(strings(value))
+        return _GONE
+    if isinstance(value, list | tuple):
+        kept = (_split(v, paths, found) for v in value)
+        return [v for v in kept if v is not _GONE]
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, v in value.items():
+            sub = [p[1:] for p in paths if p[0] in (str(key), "*")]
+            kept = _split(v, sub, found) if sub else v
+            if kept is not _GONE:
+                out[key] = kept
+        return out
+    return value
+
+
+def has_text(value: Any) -> bool:
+    """Whether ``value`` holds any string or number besides dict keys (a result's free text)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, dict):
+        return any(has_text(v) for v in value.values())
+    if isinstance(value, list | tuple | set):
+        return any(has_text(v) for v in value)
+    return str(value).strip() != ""
