@@ -1,27 +1,20 @@
-"""Toxicity rail: alt-profanity-check's linear model scores each sentence of an answer."""
+"""Toxicity rail: alt-profanity-check's linear model scores each sentence of an answer.
+
+The model runs from its exported arrays (``toxicity_model.py``), so a check imports NumPy only.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autan.errors import missing_extra
+from autan.guards import toxicity_model
 from autan.guards.base import RailSpec, Stage, Verdict
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 REMOVED = "[removed: offensive language]"
-
-
-@functools.lru_cache(maxsize=1)
-def _predict() -> Callable[[Sequence[str]], Sequence[float]]:
-    try:
-        from profanity_check import predict_prob
-    except ImportError:
-        raise missing_extra("guards", "alt-profanity-check") from None
-    return predict_prob  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -36,7 +29,7 @@ class ToxicityRail:
         sentences = [s for s in _SENTENCE.split(text) if s.strip()]
         if not sentences:
             return Verdict.allow(text, self.name)
-        probs = [float(p) for p in _predict()(sentences)]
+        probs = toxicity_model.load().predict_prob(sentences)
         score = max(probs)
         bad = [s for s, p in zip(sentences, probs, strict=True) if p >= self.spec.threshold]
         reasons = [f"{len(bad)} offensive sentence(s)"] if bad else []

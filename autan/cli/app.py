@@ -8,11 +8,12 @@ usage/input/config, 1 for runtime), no traceback unless ``--debug``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from autan.errors import AutanError
@@ -28,16 +29,50 @@ def __getattr__(name: str) -> Any:
 
 
 class _Warnings(logging.Handler):
-    """autan's warnings as ``warning: <message>`` lines on stderr."""
+    """Every autan warning as one ``warning: <message>`` line on stderr, each message once."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(f"warning: {record.getMessage()}\n")
+        message = record.getMessage()
+        if message not in self.seen:
+            self.seen.add(message)
+            sys.stderr.write(f"warning: {message}\n")
 
 
-def _show_warnings() -> None:
+@contextlib.contextmanager
+def _warning_lines() -> Iterator[None]:
+    """For one CLI run, the ``autan`` log (and autan's ``warnings``) print only ``warning:`` lines.
+
+    Library users keep standard behaviour: the hooks are removed when the command ends.
+    """
     log = logging.getLogger("autan")
-    if not any(isinstance(h, _Warnings) for h in log.handlers):
-        log.addHandler(_Warnings(logging.WARNING))
+    handler, propagate, shown = _Warnings(), log.propagate, warnings.showwarning
+
+    def to_log(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if category.__module__.partition(".")[0] == "autan":  # autan's own warning classes
+            log.warning("%s", message)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    log.addHandler(handler)
+    log.propagate = False  # a root handler some library installed would print it a second time
+    warnings.showwarning = to_log
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+        log.propagate = propagate
+        log.removeHandler(handler)
 
 
 def _fail(message: str, code: int) -> int:
@@ -59,22 +94,6 @@ def _usage_message(exc: Exception) -> str | None:
     return f"{message} (see '{where} --help')"
 
 
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-) -> None:
-    """Settings warnings as one ``warning:`` line; others the usual way."""
-    if category.__name__ == "SettingsWarning":
-        sys.stderr.write(f"warning: {message}\n")
-        return
-    _default_show(message, category, filename, lineno, file, line)
-
-
-_default_show = warnings.showwarning
 _BAD_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST}
 
 
@@ -106,11 +125,15 @@ def _dispatch(args: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    warnings.showwarning = _show_warning
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    _show_warnings()
+    with _warning_lines():
+        return _guarded(args, debug)
+
+
+def _guarded(args: list[str], debug: bool) -> int:
+    """The command's exit code; every failure becomes one ``error:`` line."""
     bad = _not_utf8(args)
     if bad is not None:
         return _fail(f"argument {bad} is not UTF-8 text (use UTF-8, e.g. LANG=C.UTF-8)", 2)

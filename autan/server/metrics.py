@@ -43,6 +43,9 @@ def _labels(labels: Labels, extra: Labels = ()) -> str:
     return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}"
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class Metrics:
     """The server's counters and request-latency histogram; safe to share between threads."""
 
@@ -129,6 +132,12 @@ def route_of(routes: Iterable[BaseRoute], scope: Scope) -> str:
     return "other"
 
 
+def method_of(scope: Scope) -> str:
+    """The request method as a label: a standard one, else ``other`` (clients pick any token)."""
+    method = str(scope.get("method", ""))
+    return method if method in METHODS else "other"
+
+
 class MetricsMiddleware:
     """Count and time every HTTP request (outermost, so refusals by the gate count too)."""
 
@@ -154,7 +163,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, noting)
         finally:
             route = route_of(self.routes, scope)
-            method = str(scope.get("method", ""))
+            method = method_of(scope)
             code = str(status["code"])
             self.metrics.inc("autan_http_requests_total", route=route, method=method, status=code)
             self.metrics.observe(time.perf_counter() - started, route=route)

@@ -69,3 +69,14 @@ def test_metrics_need_the_key_when_the_server_needs_keys(tmp_path: Path, model: 
         text = c.get("/metrics").text
     assert "# TYPE autan_http_requests_total counter" in text
     assert 'route="/metrics",status="401"' in text
+
+
+def test_made_up_methods_share_one_label_so_series_stay_bounded(ssettings: Any, model: Any) -> None:
+    with LiveServer(ssettings, model) as srv, srv.client() as c:
+        for n in range(40):
+            c.request(f"X{n}", "/healthz")
+        text = c.get("/metrics").text
+    series = re.findall(r"^autan_http_requests_total\{([^}]*)\}", text, re.M)
+    made_up = [s for s in series if 'method="GET"' not in s]
+    assert len(made_up) == 1 and 'method="other"' in made_up[0]
+    assert _value(text, f"autan_http_requests_total{{{made_up[0]}}}") == 40
