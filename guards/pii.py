@@ -1,7 +1,9 @@
 """PII rail: Presidio analyzer + anonymizer over the small spaCy English model.
 
-The engines load once per process, on the first check, and never touch the network: the
-public-suffix list that e-mail validation needs comes from tldextract's bundled snapshot.
+The engines load once per process, on the first check that could find something, and never
+touch the network: the public-suffix list that e-mail validation needs comes from tldextract's
+bundled snapshot. Loading takes seconds, so a text that cannot hold any of the rail's entities
+(``may_contain``) is passed without them.
 Presidio and thinc import torch and transformers when installed, for engines autan does not use
 (spaCy's small model runs without them); ``_optional_imports_off`` refuses those imports to them
 alone while the engines load, which saves seconds.
@@ -32,6 +34,17 @@ DEFAULT_ENTITIES = (
     "IP_ADDRESS",
     "PERSON",
 )
+# What every finding of an entity that Presidio's English recognizers find by pattern must
+# contain (a looser form of their regexes; phonenumbers' matcher needs a digit). Entities of the
+# NER model (PERSON, LOCATION, ...) have no such condition: it also finds lowercase names.
+_NEEDS = {
+    "CREDIT_CARD": r"\d(?:[- ]?\d){12}",
+    "US_SSN": r"\d(?:[- .]?\d){8}",
+    "IBAN_CODE": r"[^\W\d_]{2}\d{2}",
+    "PHONE_NUMBER": r"\d",
+    "EMAIL_ADDRESS": "@",
+    "IP_ADDRESS": r"[\d:]",
+}
 _LOCK = threading.Lock()
 _UNUSED = ("torch", "transformers")
 _REFUSED_TO = ("presidio_analyzer", "presidio_anonymizer", "spacy", "thinc")
@@ -98,6 +111,24 @@ def engines() -> Engines:
         return _load()
 
 
+@functools.lru_cache(maxsize=32)
+def _gate(entities: tuple[str, ...]) -> Any:
+    """One pattern every finding of ``entities`` matches; None when no such pattern is known."""
+    try:
+        import regex  # Presidio's regex engine: the same Unicode tables as its recognizers
+    except ImportError:
+        return None
+    if not entities or any(e not in _NEEDS for e in entities):
+        return None
+    return regex.compile("|".join(f"(?:{_NEEDS[e]})" for e in sorted(set(entities))))
+
+
+def may_contain(text: str, entities: Sequence[str]) -> bool:
+    """False only when no recognizer of ``entities`` can match ``text`` (no need to load)."""
+    gate = _gate(tuple(entities))
+    return gate is None or gate.search(text) is not None
+
+
 @dataclass
 class PIIRail:
     """Finds personal data; ``redact`` replaces each finding with ``<ENTITY_TYPE>``."""
@@ -108,8 +139,12 @@ class PIIRail:
 
     def check(self, text: str, stage: Stage, ctx: Mapping[str, Any]) -> Verdict:
         """Judge ``text``; reasons name entity types and counts, never the values."""
-        if not text.strip():
+        if not text.strip() or not may_contain(text, self.entities):
             return Verdict.allow(text, self.name)
+        return self.analyze(text)
+
+    def analyze(self, text: str) -> Verdict:
+        """Run the engines on ``text`` (``check`` without the pre-pass)."""
         e = engines()
         found = [
             r

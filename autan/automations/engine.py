@@ -275,6 +275,14 @@ def _coerce(value: Any, default: Any) -> Any:
         raise UserInputError(f"cannot parse variable value {value!r}") from None
 
 
+def _for_flow(settings: Settings, flow: Flow) -> Settings:
+    """``settings`` with the flow's own memory user, if it names one."""
+    if not flow.memory_user:
+        return settings
+    memory = settings.memory.model_copy(update={"user": flow.memory_user})
+    return settings.model_copy(update={"memory": memory})
+
+
 class Workflow:
     """A loaded flow bound to a checkpointer and the run journal; compiled once."""
 
@@ -291,7 +299,7 @@ class Workflow:
     ) -> None:
         self.flow = flow
         self.source = source
-        self.settings = settings or load_settings()
+        self.settings = _for_flow(settings or load_settings(), flow)
         self._owns_saver = checkpointer is None
         self.saver = checkpointer or open_checkpointer(self.settings)
         self.journal = Journal(Path(self.settings.data_dir) / "runs.sqlite")

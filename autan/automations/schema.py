@@ -151,6 +151,9 @@ class Flow(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     model: str | None = None
+    # Whose long-term memory remember/recall use (default: the setting memory.user), so an
+    # example or a test flow keeps its facts apart from the user's own.
+    memory_user: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     vars: dict[str, Any] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
     outputs: dict[str, Any] = Field(default_factory=dict)

@@ -46,6 +46,11 @@ def test_remember_facts_keeps_and_recalls_each_fact_once(here: Path) -> None:
         wf.close()
     assert result.outputs["recalled"] == "Qdrant is a vector database written in Rust."
     assert [k["duplicate"] for k in result.steps["keep"]] == [True, True]
+    from autan.memory.long_term import LongTermMemory
+
+    own = LongTermMemory.from_settings(settings)  # the user's memory (memory.user): untouched
+    example = LongTermMemory.from_settings(settings, "remember-facts-example")
+    assert own.entries() == [] and len(example.entries()) == 2
 
 
 def test_test_failures_summarises_the_failing_test(here: Path) -> None:
