@@ -93,10 +93,11 @@ def strings(value: Any) -> Iterator[str]:
 class Source:
     """One text the run has seen, normalised once.
 
-    A *structural* source holds the values of an untrusted result's structure fields
-    (tools/fields.py). A whole value there vouches for an argument equal to it, unless free text
-    also holds it; a value found only *inside* a longer one (an address in a channel name) is
-    tainted like free text.
+    A *structural* source holds the structure values of one record of an untrusted result
+    (tools/fields.py) and, as ``own``, that record's free text. A whole value there vouches for
+    an argument equal to it, unless free text also holds it or the user named the record
+    (``Provenance.named``); a value found only *inside* a longer one (an address in a channel
+    name) is tainted like free text.
     """
 
     trust: Trust
@@ -108,10 +109,13 @@ class Source:
     numbers: frozenset[float] = frozenset()
     atoms: frozenset[str] = frozenset()  # a structural source's whole values, in every spelling
     atom_numbers: frozenset[float] = frozenset()
+    values: tuple[str, ...] = ()  # a structural source's values, normalised, in order
+    own: Source | None = None  # a structural source's record: its own free text
 
     def __post_init__(self) -> None:
         if self.structural:
             values = [v for v in self.text.split("\n") if v.strip()]
+            self.values = tuple(norm(v) for v in values)
             self.atoms = frozenset(a for v in values for a in (norm(v), compact(v), url_core(v)))
             self.atom_numbers = frozenset(n for v in values if (n := to_number(v)) is not None)
         self.text = norm(self.text)
@@ -146,20 +150,31 @@ class Provenance:
             self.sources.append(Source(Trust(trust), origin, text, endorsed))
 
     def add_structure(self, origin: str, values: Sequence[str]) -> None:
-        """Record the values of a result's structure fields (set by the platform, tools/fields.py).
+        """Record the values of one record's structure fields (set by the platform, fields.py).
 
         They vouch for an argument value only where no untrusted free text also holds it: an
         injection that names an id, an address or a channel the structure lists still taints it.
         """
+        self.add_record(origin, values, "")
+
+    def add_record(self, origin: str, values: Sequence[str], own: str) -> None:
+        """Record one record's structure ``values`` with that record's own free text ``own``."""
         text = "\n".join(v.replace("\n", " ") for v in values)
         if text.strip():
-            source = Source(Trust.UNTRUSTED, f"{origin} (structure)", text, structural=True)
-            self.sources.append(source)
+            record = Source(Trust.UNTRUSTED, origin, own) if own.strip() else None
+            self.sources.append(
+                Source(Trust.UNTRUSTED, f"{origin} (structure)", text, structural=True, own=record)
+            )
 
     def restore(self, entry: Mapping[str, Any]) -> None:
         """Record a ledger entry as kept in state (``entry`` below)."""
-        self.add(entry["trust"], str(entry["origin"]), entry["text"], bool(entry.get("endorsed")))
-        self.add_structure(str(entry["origin"]), entry.get("structure") or ())
+        origin, text = str(entry["origin"]), entry["text"]
+        self.add(entry["trust"], origin, text, bool(entry.get("endorsed")))
+        kept = entry.get("structure") or []
+        if kept and all(isinstance(v, str) for v in kept):  # one flat list: a single record
+            kept = [{"values": kept, "text": text}]
+        for record in kept:
+            self.add_record(origin, record["values"], record.get("text") or "")
 
     def add_user(self, text: str) -> None:
         """Record the user's own words (a request, a variable they passed)."""
@@ -173,26 +188,49 @@ class Provenance:
     def where(self, piece: Piece) -> Trace:
         """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it.
 
-        A whole value of a structure field vouches only if no free text holds it too; where no
-        structure field equals it, one that merely contains it taints it (short values excepted:
-        an id ``7`` inside a date ``2022-03-07`` is not a choice anyone made).
+        A whole value of a structure field vouches only if no free text holds it too, or if the
+        user named its record (``named``); where no structure field equals it, one that merely
+        contains it taints it (short values excepted: an id ``7`` inside a date ``2022-03-07``
+        is not a choice anyone made).
         """
-        vouched = whole = False
+        vouched = False
         tainted: list[str] = []
         inside: list[str] = []
+        wholes: list[Source] = []
         for s in self.sources:
             if s.structural:
                 if piece.whole(s):
-                    whole = True
+                    wholes.append(s)
                 elif piece.long and piece.found(s, piece.taint):
                     inside.append(s.origin)
             elif s.vouches:
                 vouched = vouched or piece.found(s, piece.vouch)
             elif s.origin not in tainted and piece.found(s, piece.taint):
                 tainted.append(s.origin)
-        if not whole:
+        if not wholes:
             tainted += [o for o in dict.fromkeys(inside) if o not in tainted]
-        return Trace(vouched or (whole and not tainted), tainted)
+        named = any(self.named(s) for s in wholes)
+        return Trace(vouched or named or (bool(wholes) and not tainted), tainted)
+
+    def named(self, record: Source) -> bool:
+        """Whether the user's own words single out this ``record`` of structure values.
+
+        One of its values (four characters or more, not a number: a file name, an address) is
+        in the user's words, and no other record seen carries it. The user chose that record,
+        so its id is the user's choice whatever free text also names it ("Activity 3" in the
+        file the user named is not a choice a third party made).
+        """
+        users = [s for s in self.sources if s.trust == Trust.USER and not s.structural]
+        others = [
+            s for s in self.sources if s.structural and s is not record and s.values != record.values
+        ]
+        return any(
+            len(v) >= _SHORT
+            and to_number(v) is None
+            and any(u.holds(v) for u in users)
+            and not any(v in o.atoms for o in others)
+            for v in record.values
+        )
 
     def trace(self, value: Any, kind: ArgKind | None, only_links: bool = False) -> Trace:
         """Where an argument value of ``kind`` (None: undeclared) can be found.
@@ -307,18 +345,26 @@ def entry(
     """A raw result as a ledger entry kept in state: free text apart from structure values.
 
     ``structure`` is the tool's declared structure field paths; they are split out only of an
-    untrusted result (a trusted one vouches whole).
+    untrusted result (a trusted one vouches whole), one record at a time (tools/fields.py), each
+    with its own free text.
     """
-    from autan.tools.fields import has_text, split
+    from autan.tools.fields import records
 
-    values, rest = split(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
+    found, rest = records(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
     return {
         "trust": trust.value,
         "origin": origin,
-        "text": ledger_text(rest) if has_text(rest) else "",
+        "text": _free(rest),
         "endorsed": endorsed,
-        "structure": values,
+        "structure": [{"values": values, "text": _free(own)} for values, own in found],
     }
+
+
+def _free(value: Any) -> str:
+    """The free text of a result or record as the ledger keeps it ("" when there is none)."""
+    from autan.tools.fields import has_text
+
+    return ledger_text(value) if has_text(value) else ""
 
 
 def ledger_text(value: Any) -> str:
