@@ -222,7 +222,9 @@ class Provenance:
         """
         users = [s for s in self.sources if s.trust == Trust.USER and not s.structural]
         others = [
-            s for s in self.sources if s.structural and s is not record and s.values != record.values
+            s
+            for s in self.sources
+            if s.structural and s is not record and s.values != record.values
         ]
         return any(
             len(v) >= _SHORT
