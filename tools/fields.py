@@ -9,7 +9,8 @@ crossed transparently (``output.sender`` is the sender of every message in ``out
 matches any key. A path that ends on a dict or list takes the whole subtree, keys included.
 
 A *record* is one object whose structure fields carry values: each element of the first list a
-path crosses (one mail, one file, one event), or the whole result when no path crosses a list.
+path crosses or ends on (one mail, one file, one channel), or the whole result when no path
+reaches a list.
 The ledger keeps each record's structure values with that record's own free text (``records``).
 """
 
@@ -47,7 +48,7 @@ def split(value: Any, paths: Sequence[str]) -> tuple[list[str], Any]:
 
 
 def _records(value: Any, paths: list[tuple[str, ...]], found: list[Record], top: list[str]) -> Any:
-    if isinstance(value, list | tuple) and all(paths):
+    if isinstance(value, list | tuple):
         kept = []
         for item in value:
             values: list[str] = []
@@ -56,7 +57,7 @@ def _records(value: Any, paths: list[tuple[str, ...]], found: list[Record], top:
                 found.append((values, None if rest is _GONE else rest))
             if rest is not _GONE:
                 kept.append(rest)
-        return kept
+        return kept if kept or all(paths) else _GONE  # a path that ends on a list takes it
     if isinstance(value, dict) and all(paths):
         out: dict[Any, Any] = {}
         for key, v in value.items():

@@ -26,6 +26,8 @@ _WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,_']*(?:\.\d+)?(?![\w])")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]}]+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_WORD = re.compile(r"[^\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]{3}")
 _SHORT = 4  # values shorter than this must match a whole word, not any substring
 VOUCHING = (Trust.USER, Trust.TRUSTED)
 
@@ -215,23 +217,26 @@ class Provenance:
     def named(self, record: Source) -> bool:
         """Whether the user's own words single out this ``record`` of structure values.
 
-        One of its values (four characters or more, not a number: a file name, an address) is
-        in the user's words, and no other record seen carries it. The user chose that record,
-        so its id is the user's choice whatever free text also names it ("Activity 3" in the
-        file the user named is not a choice a third party made).
+        One of its values that can name a thing (a file or channel name: a word of three letters
+        or more, not an address, a URL or a number), whole or as a run of two or more of its
+        words ("the grocery list" for ``grocery-list-today.docx``), is in the user's words, and
+        no other record seen carries that value or run. Addresses are left out: a person owns
+        and sends many records, so naming them singles out none. The user chose
+        that record, so its id is the user's choice whatever free text also names it
+        ("Activity 3" in the file the user named is not a choice a third party made).
         """
-        users = [s for s in self.sources if s.trust == Trust.USER and not s.structural]
+        said = " ".join(_words(s.text) for s in self.sources if s.trust == Trust.USER)
         others = [
-            s
+            _words(v)
             for s in self.sources
             if s.structural and s is not record and s.values != record.values
+            for v in s.values
         ]
         return any(
-            len(v) >= _SHORT
-            and to_number(v) is None
-            and any(u.holds(v) for u in users)
-            and not any(v in o.atoms for o in others)
+            f" {run} " in f" {said} " and not any(_carries(o, run, whole) for o in others)
             for v in record.values
+            if _names(v)
+            for run, whole in _runs(v)
         )
 
     def trace(self, value: Any, kind: ArgKind | None, only_links: bool = False) -> Trace:
@@ -257,6 +262,34 @@ class Provenance:
         """
         given = [(a, k) for a, k in kinds.items() if a in args and pieces(args[a], k)]
         return bool(given) and all(self.trace(args[a], k).vouched for a, k in given)
+
+
+def _words(text: str) -> str:
+    """``text`` as its words (letters and digits) joined by single spaces."""
+    return " ".join(_WORD.findall(norm(text)))
+
+
+def _runs(value: str) -> list[tuple[str, bool]]:
+    """A structure value's words whole (four characters or more), and each run of two or more.
+
+    Each comes with whether it is the whole value.
+    """
+    words = _WORD.findall(norm(value))
+    runs = [(" ".join(words), True)] if len(value) >= _SHORT and words else []
+    n = len(words)
+    return runs + [(" ".join(words[i:j]), False) for i in range(n) for j in range(i + 2, n + 1)]
+
+
+def _names(value: str) -> bool:
+    """Whether a structure value can name a record: a word, not an address, URL or number."""
+    if to_number(value) is not None or _EMAIL.search(value) or _URL.search(norm(value)):
+        return False
+    return _LETTERS.search(value) is not None
+
+
+def _carries(other: str, run: str, whole: bool) -> bool:
+    """Whether another record's value (as words) is the whole ``run`` or holds it."""
+    return other == run if whole else f" {run} " in f" {other} "
 
 
 @dataclass(frozen=True)
