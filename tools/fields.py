@@ -11,7 +11,8 @@ matches any key. A path that ends on a dict or list takes the whole subtree, key
 A *record* is one object whose structure fields carry values: each element of the first list a
 path crosses or ends on (one mail, one file, one channel), or the whole result when no path
 reaches a list.
-The ledger keeps each record's structure values with that record's own free text (``records``).
+The ledger keeps each record's structure values apart (``records``): a value of a record
+the user names vouches whatever free text also holds it (tools/provenance.py).
 """
 
 from __future__ import annotations

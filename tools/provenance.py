@@ -96,7 +96,7 @@ class Source:
     """One text the run has seen, normalised once.
 
     A *structural* source holds the structure values of one record of an untrusted result
-    (tools/fields.py) and, as ``own``, that record's free text. A whole value there vouches for
+    (tools/fields.py: one mail, one file, one channel). A whole value there vouches for
     an argument equal to it, unless free text also holds it or the user named the record
     (``Provenance.named``); a value found only *inside* a longer one (an address in a channel
     name) is tainted like free text.
@@ -112,7 +112,6 @@ class Source:
     atoms: frozenset[str] = frozenset()  # a structural source's whole values, in every spelling
     atom_numbers: frozenset[float] = frozenset()
     values: tuple[str, ...] = ()  # a structural source's values, normalised, in order
-    own: Source | None = None  # a structural source's record: its own free text
 
     def __post_init__(self) -> None:
         if self.structural:
@@ -154,29 +153,24 @@ class Provenance:
     def add_structure(self, origin: str, values: Sequence[str]) -> None:
         """Record the values of one record's structure fields (set by the platform, fields.py).
 
-        They vouch for an argument value only where no untrusted free text also holds it: an
-        injection that names an id, an address or a channel the structure lists still taints it.
+        They vouch for an argument value only where no untrusted free text also holds it (an
+        injection that names an id, an address or a channel the structure lists still taints
+        it), or where the user's words name the record (``named``).
         """
-        self.add_record(origin, values, "")
-
-    def add_record(self, origin: str, values: Sequence[str], own: str) -> None:
-        """Record one record's structure ``values`` with that record's own free text ``own``."""
         text = "\n".join(v.replace("\n", " ") for v in values)
         if text.strip():
-            record = Source(Trust.UNTRUSTED, origin, own) if own.strip() else None
-            self.sources.append(
-                Source(Trust.UNTRUSTED, f"{origin} (structure)", text, structural=True, own=record)
-            )
+            source = Source(Trust.UNTRUSTED, f"{origin} (structure)", text, structural=True)
+            self.sources.append(source)
 
     def restore(self, entry: Mapping[str, Any]) -> None:
         """Record a ledger entry as kept in state (``entry`` below)."""
-        origin, text = str(entry["origin"]), entry["text"]
-        self.add(entry["trust"], origin, text, bool(entry.get("endorsed")))
+        origin = str(entry["origin"])
+        self.add(entry["trust"], origin, entry["text"], bool(entry.get("endorsed")))
         kept = entry.get("structure") or []
         if kept and all(isinstance(v, str) for v in kept):  # one flat list: a single record
-            kept = [{"values": kept, "text": text}]
-        for record in kept:
-            self.add_record(origin, record["values"], record.get("text") or "")
+            kept = [kept]
+        for values in kept:
+            self.add_structure(origin, values)
 
     def add_user(self, text: str) -> None:
         """Record the user's own words (a request, a variable they passed)."""
@@ -380,26 +374,19 @@ def entry(
     """A raw result as a ledger entry kept in state: free text apart from structure values.
 
     ``structure`` is the tool's declared structure field paths; they are split out only of an
-    untrusted result (a trusted one vouches whole), one record at a time (tools/fields.py), each
-    with its own free text.
+    untrusted result (a trusted one vouches whole), one list of values per record
+    (tools/fields.py).
     """
-    from autan.tools.fields import records
+    from autan.tools.fields import has_text, records
 
     found, rest = records(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
     return {
         "trust": trust.value,
         "origin": origin,
-        "text": _free(rest),
+        "text": ledger_text(rest) if has_text(rest) else "",
         "endorsed": endorsed,
-        "structure": [{"values": values, "text": _free(own)} for values, own in found],
+        "structure": [values for values, _ in found],
     }
-
-
-def _free(value: Any) -> str:
-    """The free text of a result or record as the ledger keeps it ("" when there is none)."""
-    from autan.tools.fields import has_text
-
-    return ledger_text(value) if has_text(value) else ""
 
 
 def ledger_text(value: Any) -> str:

@@ -90,7 +90,7 @@ def test_numbers_match_whole_values_and_a_trusted_result_is_not_split() -> None:
 
 def test_a_fully_structural_result_leaves_no_free_text() -> None:
     kept = entry(Trust.UNTRUSTED, "get_channels", {"ok": True, "output": ["a"]}, ("output",))
-    assert kept["text"] == "" and kept["structure"] == [{"values": ["a"], "text": ""}]
+    assert kept["text"] == "" and kept["structure"] == [["a"]]
 
 
 def test_a_custom_tool_declares_its_structure() -> None:
