@@ -7,6 +7,12 @@ result (bodies, descriptions, message text, file contents, web pages) stays free
 party could have written. A path is dot-separated keys from the result's top level; lists are
 crossed transparently (``output.sender`` is the sender of every message in ``output``) and ``*``
 matches any key. A path that ends on a dict or list takes the whole subtree, keys included.
+
+A *record* is one object whose structure fields carry values: each element of the first list a
+path crosses or ends on (one mail, one file, one channel), or the whole result when no path
+reaches a list.
+The ledger keeps each record's structure values apart (``records``): a value of a record
+the user names vouches whatever free text also holds it (tools/provenance.py).
 """
 
 from __future__ import annotations
@@ -19,13 +25,49 @@ from autan.tools.provenance import strings
 _GONE = object()  # a subtree taken whole into the structure
 
 
-def split(value: Any, paths: Sequence[str]) -> tuple[list[str], Any]:
-    """The strings under the structural ``paths`` of ``value``, and ``value`` without them."""
+Record = tuple[list[str], Any]  # a record's structure values and the rest of that record
+
+
+def records(value: Any, paths: Sequence[str]) -> tuple[list[Record], Any]:
+    """Each record of ``value`` (its structure values, its free rest), and ``value`` without them.
+
+    Values found outside any list form one more record whose free rest is the whole result.
+    """
     if not paths:
         return [], value
-    found: list[str] = []
-    rest = _split(value, [tuple(p.split(".")) for p in paths], found)
-    return found, (None if rest is _GONE else rest)
+    found: list[Record] = []
+    top: list[str] = []
+    rest = _records(value, [tuple(p.split(".")) for p in paths], found, top)
+    rest = None if rest is _GONE else rest
+    return found + ([(top, rest)] if top else []), rest
+
+
+def split(value: Any, paths: Sequence[str]) -> tuple[list[str], Any]:
+    """The strings under the structural ``paths`` of ``value``, and ``value`` without them."""
+    found, rest = records(value, paths)
+    return [v for values, _ in found for v in values], rest
+
+
+def _records(value: Any, paths: list[tuple[str, ...]], found: list[Record], top: list[str]) -> Any:
+    if isinstance(value, list | tuple):
+        kept = []
+        for item in value:
+            values: list[str] = []
+            rest = _split(item, paths, values)
+            if values:
+                found.append((values, None if rest is _GONE else rest))
+            if rest is not _GONE:
+                kept.append(rest)
+        return kept if kept or all(paths) else _GONE  # a path that ends on a list takes it
+    if isinstance(value, dict) and all(paths):
+        out: dict[Any, Any] = {}
+        for key, v in value.items():
+            sub = [p[1:] for p in paths if p[0] in (str(key), "*")]
+            kept = _records(v, sub, found, top) if sub else v
+            if kept is not _GONE:
+                out[key] = kept
+        return out
+    return _split(value, paths, top)
 
 
 def _split(value: Any, paths: list[tuple[str, ...]], found: list[str]) -> Any:

@@ -26,6 +26,8 @@ _WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,_']*(?:\.\d+)?(?![\w])")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]}]+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_WORD = re.compile(r"[^\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]{3}")
 _SHORT = 4  # values shorter than this must match a whole word, not any substring
 VOUCHING = (Trust.USER, Trust.TRUSTED)
 
@@ -93,10 +95,11 @@ def strings(value: Any) -> Iterator[str]:
 class Source:
     """One text the run has seen, normalised once.
 
-    A *structural* source holds the values of an untrusted result's structure fields
-    (tools/fields.py). A whole value there vouches for an argument equal to it, unless free text
-    also holds it; a value found only *inside* a longer one (an address in a channel name) is
-    tainted like free text.
+    A *structural* source holds the structure values of one record of an untrusted result
+    (tools/fields.py: one mail, one file, one channel). A whole value there vouches for
+    an argument equal to it, unless free text also holds it or the user named the record
+    (``Provenance.named``); a value found only *inside* a longer one (an address in a channel
+    name) is tainted like free text.
     """
 
     trust: Trust
@@ -108,10 +111,12 @@ class Source:
     numbers: frozenset[float] = frozenset()
     atoms: frozenset[str] = frozenset()  # a structural source's whole values, in every spelling
     atom_numbers: frozenset[float] = frozenset()
+    values: tuple[str, ...] = ()  # a structural source's values, normalised, in order
 
     def __post_init__(self) -> None:
         if self.structural:
             values = [v for v in self.text.split("\n") if v.strip()]
+            self.values = tuple(norm(v) for v in values)
             self.atoms = frozenset(a for v in values for a in (norm(v), compact(v), url_core(v)))
             self.atom_numbers = frozenset(n for v in values if (n := to_number(v)) is not None)
         self.text = norm(self.text)
@@ -146,10 +151,11 @@ class Provenance:
             self.sources.append(Source(Trust(trust), origin, text, endorsed))
 
     def add_structure(self, origin: str, values: Sequence[str]) -> None:
-        """Record the values of a result's structure fields (set by the platform, tools/fields.py).
+        """Record the values of one record's structure fields (set by the platform, fields.py).
 
-        They vouch for an argument value only where no untrusted free text also holds it: an
-        injection that names an id, an address or a channel the structure lists still taints it.
+        They vouch for an argument value only where no untrusted free text also holds it (an
+        injection that names an id, an address or a channel the structure lists still taints
+        it), or where the user's words name the record (``named``).
         """
         text = "\n".join(v.replace("\n", " ") for v in values)
         if text.strip():
@@ -158,8 +164,13 @@ class Provenance:
 
     def restore(self, entry: Mapping[str, Any]) -> None:
         """Record a ledger entry as kept in state (``entry`` below)."""
-        self.add(entry["trust"], str(entry["origin"]), entry["text"], bool(entry.get("endorsed")))
-        self.add_structure(str(entry["origin"]), entry.get("structure") or ())
+        origin = str(entry["origin"])
+        self.add(entry["trust"], origin, entry["text"], bool(entry.get("endorsed")))
+        kept = entry.get("structure") or []
+        if kept and all(isinstance(v, str) for v in kept):  # one flat list: a single record
+            kept = [kept]
+        for values in kept:
+            self.add_structure(origin, values)
 
     def add_user(self, text: str) -> None:
         """Record the user's own words (a request, a variable they passed)."""
@@ -173,26 +184,54 @@ class Provenance:
     def where(self, piece: Piece) -> Trace:
         """Does the user or trusted output vouch for ``piece``; which untrusted origins hold it.
 
-        A whole value of a structure field vouches only if no free text holds it too; where no
-        structure field equals it, one that merely contains it taints it (short values excepted:
-        an id ``7`` inside a date ``2022-03-07`` is not a choice anyone made).
+        A whole value of a structure field vouches only if no free text holds it too, or if the
+        user named its record (``named``); where no structure field equals it, one that merely
+        contains it taints it (short values excepted: an id ``7`` inside a date ``2022-03-07``
+        is not a choice anyone made).
         """
-        vouched = whole = False
+        vouched = False
         tainted: list[str] = []
         inside: list[str] = []
+        wholes: list[Source] = []
         for s in self.sources:
             if s.structural:
                 if piece.whole(s):
-                    whole = True
+                    wholes.append(s)
                 elif piece.long and piece.found(s, piece.taint):
                     inside.append(s.origin)
             elif s.vouches:
                 vouched = vouched or piece.found(s, piece.vouch)
             elif s.origin not in tainted and piece.found(s, piece.taint):
                 tainted.append(s.origin)
-        if not whole:
+        if not wholes:
             tainted += [o for o in dict.fromkeys(inside) if o not in tainted]
-        return Trace(vouched or (whole and not tainted), tainted)
+        named = any(self.named(s) for s in wholes)
+        return Trace(vouched or named or (bool(wholes) and not tainted), tainted)
+
+    def named(self, record: Source) -> bool:
+        """Whether the user's own words single out this ``record`` of structure values.
+
+        One of its values that can name a thing (a file or channel name: a word of three letters
+        or more, not an address, a URL or a number), whole or as a run of two or more of its
+        words ("the grocery list" for ``grocery-list-today.docx``), is in the user's words, and
+        no other record seen carries that value or run. Addresses are left out: a person owns
+        and sends many records, so naming them singles out none. The user chose
+        that record, so its id is the user's choice whatever free text also names it
+        ("Activity 3" in the file the user named is not a choice a third party made).
+        """
+        said = " ".join(_words(s.text) for s in self.sources if s.trust == Trust.USER)
+        others = [
+            _words(v)
+            for s in self.sources
+            if s.structural and s is not record and s.values != record.values
+            for v in s.values
+        ]
+        return any(
+            f" {run} " in f" {said} " and not any(_carries(o, run, whole) for o in others)
+            for v in record.values
+            if _names(v)
+            for run, whole in _runs(v)
+        )
 
     def trace(self, value: Any, kind: ArgKind | None, only_links: bool = False) -> Trace:
         """Where an argument value of ``kind`` (None: undeclared) can be found.
@@ -217,6 +256,34 @@ class Provenance:
         """
         given = [(a, k) for a, k in kinds.items() if a in args and pieces(args[a], k)]
         return bool(given) and all(self.trace(args[a], k).vouched for a, k in given)
+
+
+def _words(text: str) -> str:
+    """``text`` as its words (letters and digits) joined by single spaces."""
+    return " ".join(_WORD.findall(norm(text)))
+
+
+def _runs(value: str) -> list[tuple[str, bool]]:
+    """A structure value's words whole (four characters or more), and each run of two or more.
+
+    Each comes with whether it is the whole value.
+    """
+    words = _WORD.findall(norm(value))
+    runs = [(" ".join(words), True)] if len(value) >= _SHORT and words else []
+    n = len(words)
+    return runs + [(" ".join(words[i:j]), False) for i in range(n) for j in range(i + 2, n + 1)]
+
+
+def _names(value: str) -> bool:
+    """Whether a structure value can name a record: a word, not an address, URL or number."""
+    if to_number(value) is not None or _EMAIL.search(value) or _URL.search(norm(value)):
+        return False
+    return _LETTERS.search(value) is not None
+
+
+def _carries(other: str, run: str, whole: bool) -> bool:
+    """Whether another record's value (as words) is the whole ``run`` or holds it."""
+    return other == run if whole else f" {run} " in f" {other} "
 
 
 @dataclass(frozen=True)
@@ -307,17 +374,18 @@ def entry(
     """A raw result as a ledger entry kept in state: free text apart from structure values.
 
     ``structure`` is the tool's declared structure field paths; they are split out only of an
-    untrusted result (a trusted one vouches whole).
+    untrusted result (a trusted one vouches whole), one list of values per record
+    (tools/fields.py).
     """
-    from autan.tools.fields import has_text, split
+    from autan.tools.fields import has_text, records
 
-    values, rest = split(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
+    found, rest = records(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
     return {
         "trust": trust.value,
         "origin": origin,
         "text": ledger_text(rest) if has_text(rest) else "",
         "endorsed": endorsed,
-        "structure": values,
+        "structure": [values for values, _ in found],
     }
 
 
