@@ -23,10 +23,31 @@ _ACTION = (
     r"(?:send|transfer|wire|pay|forward|e-?mail|mail|delete|remove|erase|create|schedule|book|"
     r"reserve|invite|add|post|share|upload|visit|open|go\s+to|navigate|change|update|reset|"
     r"set|say|tell|recommend|write|reply|respond|concatenate|copy|move|grant|give|make|insert|"
-    r"include|print|reveal|find|get|read|list|summari[sz]e|call|run|execute|download)"
+    r"include|print|reveal|find|get|read|list|summari[sz]e|call|run|execute|download|modify|edit|"
+    r"replace|rename|cancel|revoke|disable|follow|subscribe|buy|purchase|order|join)"
 )
 # Where an attacker wants data or money to go: an e-mail address, a URL, an IBAN-like account.
-_TARGET = r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b)"
+# Another rail may have redacted it already: the placeholders the PII and secrets rails write.
+_TARGET = (
+    r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b|"
+    r"<(?:EMAIL_ADDRESS|IBAN_CODE|PHONE_NUMBER|URL)>|\[REDACTED:\w+\])"
+)
+# A to-do label where a word starts, after an underscore, or in capitals glued to the text
+# before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
+_TODO = r"(?:(?:\b|(?<=_))(?:todo|to-do)|(?-i:(?<=[^\s#*/(\[\-'\"“>])TODO))"
+# Left out of a to-do a person writes for themselves: the reader's principal named in the
+# third person beside what an attacker wants of theirs, or an order to act without asking.
+_PRINCIPAL = (
+    r"\b(?:the|this)\s+user(?:'s|s)?\b[^\n.]{0,60}?\b(?:password|credentials?|money|funds|"
+    r"transactions?|payments?|iban|inbox|e-?mails|messages|files|contacts|calendar|history)\b"
+    r"|\b(?:password|credentials?|money|funds|transactions?|payments?|iban|inbox|e-?mails|messages|"
+    r"files|contacts|calendar)\b[^\n.]{0,40}?\b(?:of|for|from)\s+the\s+user\b"
+    r"|\bwithout\s+(?:asking|telling|informing|notifying|confirm\w*)\b"
+    r"|\b(?:do\s+not|don'?t|never)\s+(?:ask|tell|inform|notify|mention|confirm)\b"
+    r"|\b(?:delete|erase|remove|wipe|destroy)\s+(?:all|every|each)\b"
+    r"|\b(?:delete|erase|remove|wipe|destroy)\s+the\s+(?:file|e-?mail|message|event|document|"
+    r"contact|account)s?\s+(?:with|named|called|titled)\b"
+)
 
 AGENT_RULES: tuple[Rule, ...] = (
     _r(
@@ -71,16 +92,28 @@ AGENT_RULES: tuple[Rule, ...] = (
         "labelled directive with a target",
         0.8,
         "todo|to-do|task|action|instruction|assistant|important|agent|ai:|ai -|note to"
-        "&:|!|-&@|http|www.|0|1|2|3|4|5|6|7|8|9",
-        rf"\b(?:todo|to-do|new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
-        rf"agent|important!*|note\s+to\s+\w+)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        "&:|!|-&@|http|www.|<|[redacted|0|1|2|3|4|5|6|7|8|9",
+        rf"(?:{_TODO}|\b(?:new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
+        rf"agent|important!*|note\s+to\s+\w+))\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"[^\n]{{0,160}}?{_TARGET}",
     ),
     _r(
+        "to-do aimed at the reader",
+        0.8,
+        "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy",
+        rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b[^\n]{{0,200}}?(?:{_PRINCIPAL})",
+    ),
+    _r(
+        "to-do spliced into the text",
+        0.7,
+        "todo",
+        rf"(?-i:(?<=[^\s#*/(\[\-'\"“>])TODO)\s*:\s*(?:please\s+)?{_ACTION}\b",
+    ),
+    _r(
         "labelled directive",
-        0.6,
+        0.4,
         "todo|to-do|new task&:|!|-",
-        rf"(?:^|[\n'\"“>])\s*(?:todo|to-do|new\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"(?:{_TODO}|\bnew\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"\s+(?:a|an|the|all|my|me|that|this|to|\w+)\s",
     ),
     _r(
