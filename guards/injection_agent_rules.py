@@ -44,9 +44,14 @@ _PRINCIPAL = (
     r"files|contacts|calendar)\b[^\n.]{0,40}?\b(?:of|for|from)\s+the\s+user\b"
     r"|\bwithout\s+(?:asking|telling|informing|notifying|confirm\w*)\b"
     r"|\b(?:do\s+not|don'?t|never)\s+(?:ask|tell|inform|notify|mention|confirm)\b"
-    r"|\b(?:delete|erase|remove|wipe|destroy)\s+(?:all|every|each)\b"
-    r"|\b(?:delete|erase|remove|wipe|destroy)\s+the\s+(?:file|e-?mail|message|event|document|"
-    r"contact|account)s?\s+(?:with|named|called|titled)\b"
+)
+# Destruction of everything, or of one record picked out by its id or name.
+_DESTROY = (
+    r"(?:delete|erase|remove|wipe|destroy)\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+|my\s+|"
+    r"your\s+|the\s+user'?s\s+)?(?:e-?mails?|messages?|files?|events?|contacts?|documents?|"
+    r"data|records?|backups?|transactions?)\b"
+    r"|(?:delete|erase|remove|wipe|destroy)\s+the\s+(?:file|e-?mail|message|event|document|"
+    r"contact|account)s?\s+(?:with\s+(?:the\s+)?(?:id|name|title)|named|called|titled)\b"
 )
 
 AGENT_RULES: tuple[Rule, ...] = (
@@ -101,7 +106,8 @@ AGENT_RULES: tuple[Rule, ...] = (
         "to-do aimed at the reader",
         0.8,
         "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy",
-        rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b[^\n]{{0,200}}?(?:{_PRINCIPAL})",
+        rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?"
+        rf"(?:{_DESTROY}|{_ACTION}\b[^\n]{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY}))",
     ),
     _r(
         "to-do spliced into the text",
