@@ -32,6 +32,8 @@ _TARGET = (
     r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b|"
     r"<(?:EMAIL_ADDRESS|IBAN_CODE|PHONE_NUMBER|URL)>|\[REDACTED:\w+\])"
 )
+# A character of the same sentence: a dot counts only inside a word (an address, a URL).
+_CLAUSE = r"(?:[^\n;!?.]|\.(?!\s))"
 # A to-do label where a word starts, after an underscore, or in capitals glued to the text
 # before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
 _TODO = r"(?:(?:\b|(?<=_))(?:todo|to-do)|(?-i:(?<=[^\s#*/(\[\-'\"“>])TODO))"
@@ -100,7 +102,7 @@ AGENT_RULES: tuple[Rule, ...] = (
         "&:|!|-&@|http|www.|<|[redacted|0|1|2|3|4|5|6|7|8|9",
         rf"(?:{_TODO}|\b(?:new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
         rf"agent|important!*|note\s+to\s+\w+))\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
-        rf"[^\n]{{0,160}}?{_TARGET}",
+        rf"{_CLAUSE}{{0,160}}?{_TARGET}",
     ),
     _r(
         "to-do aimed at the reader",
