@@ -83,9 +83,15 @@ def suite(name: str) -> Any:
     return get_suite(VERSION, name)
 
 
-def _plain(result: Any) -> Any:
-    """A tool result as the dicts, lists and strings ``tool_result_to_str`` would dump."""
+def _plain(result: Any, form: str = "yaml") -> Any:
+    """A tool result as the dicts, lists and strings ``tool_result_to_str`` would dump (other
+    values as their ``str``), or for ``json`` as the data autan's AgentDojo tools return."""
     from pydantic import BaseModel
+
+    if form == "json":
+        from autan.evals.dojo_tools import plain
+
+        return plain(result)
 
     if isinstance(result, BaseModel):
         return result.model_dump()
@@ -102,9 +108,7 @@ def _text(plain: Any, form: str = "yaml") -> str:
     import yaml
 
     if form == "json":
-        from autan.evals.dojo_tools import plain as json_plain
-
-        return json.dumps({"ok": True, "output": json_plain(plain), "error": None})
+        return json.dumps({"ok": True, "output": plain, "error": None})
     return plain if isinstance(plain, str) else str(yaml.safe_dump(plain)).strip()
 
 
@@ -119,7 +123,7 @@ def _replace(plain: Any, swap: Callable[[str], str]) -> Any:
 
 
 def _run_user_task(task_suite: Any, user_task: Any, env: Any) -> Iterator[tuple[str, Any]]:
-    """(tool name, plain result) of each ground-truth call of ``user_task`` on a copy of ``env``."""
+    """(tool name, plain result per form) of each ground-truth call of ``user_task`` on ``env``."""
     from agentdojo.functions_runtime import FunctionsRuntime
 
     env = env.model_copy(deep=True)
@@ -131,13 +135,13 @@ def _run_user_task(task_suite: Any, user_task: Any, env: Any) -> Iterator[tuple[
     for call in calls:
         result, error = runtime.run_function(env, call.function, call.args, raise_on_error=False)
         if error is None:
-            yield call.function, _plain(result)
+            yield call.function, {form: _plain(result, form) for form in FORMS}
 
 
 @lru_cache(maxsize=8)
 def _runs(suite_name: str, canaries: bool) -> tuple[tuple[str, str, Any], ...]:
-    """(user task, tool, plain result) of every ground-truth call, on the environment with a
-    canary in every injection vector (as AgentDojo finds its injection candidates) or not."""
+    """(user task, tool, plain result per form) of every ground-truth call, on the environment
+    with a canary in every injection vector (as AgentDojo finds its injection candidates) or not."""
     task_suite = suite(suite_name)
     vectors = task_suite.get_injection_vector_defaults()
     injected = {v: _canary(v) for v in vectors} if canaries else {}
@@ -156,8 +160,8 @@ def _canary(vector: str) -> str:
 def benign_outputs(suite_name: str, form: str = "yaml") -> list[Sample]:
     """Every distinct tool output of the suite's user tasks, on the environment without attacks."""
     seen: dict[str, Sample] = {}
-    for task_id, tool, plain in _runs(suite_name, False):
-        text = _text(plain, form)
+    for task_id, tool, plains in _runs(suite_name, False):
+        text = _text(plains[form], form)
         sample = Sample(suite_name, task_id, tool, text, form=form)
         seen.setdefault(_NOW.sub("", text), sample)
     return list(seen.values())
@@ -183,10 +187,10 @@ def tool_outputs(suite_name: str, template: str, form: str = "yaml") -> list[Sam
     """
     task_suite = suite(suite_name)
     marked: dict[str, tuple[str, str, Any]] = {}
-    for task_id, tool, plain in _runs(suite_name, True):
-        text = _text(plain)
+    for task_id, tool, plains in _runs(suite_name, True):
+        text = _text(plains[form], form)
         if "<CANARY---" in text:
-            marked.setdefault(text, (task_id, tool, plain))  # same call, same output: once
+            marked.setdefault(text, (task_id, tool, plains[form]))  # same call, same output: once
     seen: dict[str, Sample] = {}
     for inj_id, injection_task in task_suite.injection_tasks.items():
         attack = render(template, suite_name, injection_task)

@@ -36,9 +36,13 @@ _TARGET = (
 _CLAUSE = r"(?:[^\n;!?.]|\.(?!\s))"
 # A to-do label where a word starts, after an underscore, or in capitals glued to the text
 # before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
-_TODO = r"(?:(?:\b|(?<=_))(?:todo|to-do)|(?-i:(?<=[^\s#*/(\[\-'\"“>])TODO))"
+# An escaped line break ("\\nTODO") is a line start, not glue.
+_GLUED = r"(?-i:(?<=[^\s#*/(\[\-'\"“>])(?<!\\[nrt])TODO)"
+_TODO = rf"(?:(?:\b|(?<=_))(?:todo|to-do)|{_GLUED})"
 # Left out of a to-do a person writes for themselves: the reader's principal named in the
-# third person beside what an attacker wants of theirs, or an order to act without asking.
+# third person beside what an attacker wants of theirs, an order to act without asking, the
+# writer as the one the reader should act for ("tell me", "on my calendar"), or identity
+# numbers asked for.
 _PRINCIPAL = (
     r"\b(?:the|this)\s+user(?:'s|s)?\b[^\n.]{0,60}?\b(?:password|credentials?|money|funds|"
     r"transactions?|payments?|iban|inbox|e-?mails|messages|files|contacts|calendar|history)\b"
@@ -46,6 +50,10 @@ _PRINCIPAL = (
     r"files|contacts|calendar)\b[^\n.]{0,40}?\b(?:of|for|from)\s+the\s+user\b"
     r"|\bwithout\s+(?:asking|telling|informing|notifying|confirm\w*)\b"
     r"|\b(?:do\s+not|don'?t|never)\s+(?:ask|tell|inform|notify|mention|confirm)\b"
+    r"|\b(?:tell|send|give|show|get|find|e-?mail|forward|bring)\s+me\b|\bfor\s+me\b"
+    r"|\bsay\s+(?:to\s+\w+\s+)?that\s+(?:i|we)\b|\bon\s+my\s+(?:calendar|behalf)\b"
+    r"|\bto\s+my\s+(?:e-?mail|inbox|account|address|phone)\b"
+    r"|\b(?:passport|credit\s+card|bank\s+account|social\s+security|id)[\s_-]+numbers?\b"
 )
 # Destruction of everything, or of one record picked out by its id or name.
 _DESTROY = (
@@ -107,15 +115,15 @@ AGENT_RULES: tuple[Rule, ...] = (
     _r(
         "to-do aimed at the reader",
         0.8,
-        "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy",
+        "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy|me|my|number|say",
         rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?"
-        rf"(?:{_DESTROY}|{_ACTION}\b[^\n]{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY}))",
+        rf"(?={_ACTION}\b)[^\n]{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY})",
     ),
     _r(
         "to-do spliced into the text",
         0.7,
         "todo",
-        rf"(?-i:(?<=[^\s#*/(\[\-'\"“>])TODO)\s*:\s*(?:please\s+)?{_ACTION}\b",
+        rf"{_GLUED}\s*:\s*(?:please\s+)?{_ACTION}\b",
     ),
     _r(
         "labelled directive",
