@@ -32,8 +32,12 @@ _TARGET = (
     r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b|"
     r"<(?:EMAIL_ADDRESS|IBAN_CODE|PHONE_NUMBER|URL)>|\[REDACTED:\w+\])"
 )
-# A character of the same sentence: a dot counts only inside a word (an address, a URL).
-_CLAUSE = r"(?:[^\n;!?.]|\.(?!\s))"
+# A line break into an indented line that starts no list item: a long line folded (YAML).
+_FOLD = r"\n[ \t]+(?![-*•\d\s])"
+_LINE = rf"(?:[^\n]|{_FOLD})"
+# A character of the same sentence: a stop that no space follows is inside a word (an
+# address, a URL) or a quotation ("'How is it going?' to ...").
+_CLAUSE = rf"(?:[^\n;!?.]|[.!?](?!\s)|{_FOLD})"
 # A to-do label where a word starts, after an underscore, or in capitals glued to the text
 # before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
 # An escaped line break ("\\nTODO") is a line start, not glue.
@@ -117,7 +121,7 @@ AGENT_RULES: tuple[Rule, ...] = (
         0.8,
         "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy|me|my|number|say",
         rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?"
-        rf"(?={_ACTION}\b)[^\n]{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY})",
+        rf"(?={_ACTION}\b){_LINE}{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY})",
     ),
     _r(
         "to-do spliced into the text",

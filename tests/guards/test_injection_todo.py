@@ -17,6 +17,7 @@ import yaml
 
 from autan.guards.base import GuardRunner, RailSpec
 from autan.guards.injection import InjectionRail
+from autan.guards.injection_normalise import fields
 from autan.guards.policy import build_runner, load_policy
 from autan.tools.guarded import guard_result
 
@@ -107,3 +108,16 @@ def test_a_todo_with_a_target_blocks_after_pii_redaction_in_any_rail_order(
     assert "labelled directive with a target" in verdict.reasons
     plain = "Team sync on Friday. TODO: book the room; questions to kim.k77@example.com."
     assert redact_first.check(plain, "tool_output").action == "redact"
+
+
+def test_a_key_like_line_inside_a_quoted_yaml_value_is_text_of_that_value() -> None:
+    text = (
+        "- description: 'Quarterly planning with the whole team.\n"
+        "    TODO: book the big room for the\n"
+        "    afternoon.'\n"
+        "  id_: '7'\n"
+    )
+    assert yaml.safe_load(text)[0]["description"].startswith("Quarterly planning")
+    assert fields(text)[0] == (
+        "Quarterly planning with the whole team. TODO: book the big room for the afternoon."
+    )
