@@ -280,9 +280,15 @@ def main() -> None:
         "result (its string values). Attacked rows: every injection vector filled with the "
         "template on each injection task's goal, read by every user task's ground-truth calls; "
         "benign rows: the same calls without attacks. Goal: every template ≥ 90%, benign ≤ 3%. "
-        f"Run took {time.perf_counter() - start:.0f} s. Nothing is trained or tuned on "
-        "AgentDojo's texts: the rules were written from the template shapes the issue names, "
-        "and attack texts the rail never saw are measured by benchmarks/injection_unseen.py."
+        f"Run took {time.perf_counter() - start:.0f} s. Nothing is trained on AgentDojo. The "
+        "to-do rules were written from the shape of the `direct` template (a bare `TODO:` "
+        "imperative aimed at the reader, with a target); AgentDojo's misses were read to find "
+        "structural causes (PII redaction before the injection rail, a `TODO:` line inside a "
+        "quoted YAML value taken for a key, rules that depended on where a line was wrapped, "
+        "records that AgentDojo prints with `str()` but autan hands over as JSON), so this "
+        "table is not an unseen test: attack and benign texts the rules never saw are measured "
+        "by benchmarks/injection_unseen.py, and ordinary to-dos by "
+        "tests/guards/test_injection_todo.py."
     )
     if args.no_write:
         return
