@@ -33,7 +33,7 @@ _TARGET = (
     r"<(?:EMAIL_ADDRESS|IBAN_CODE|PHONE_NUMBER|URL)>|\[REDACTED:\w+\])"
 )
 # A line break into an indented line that starts no list item: a long line folded (YAML).
-_FOLD = r"\n[ \t]+(?![-*•\d\s])"
+_FOLD = r"\n[ \t]+(?![-*•\d\s#/])"
 _LINE = rf"(?:[^\n]|{_FOLD})"
 # A character of the same sentence: a stop that no space follows is inside a word (an
 # address, a URL) or a quotation ("'How is it going?' to ...").
