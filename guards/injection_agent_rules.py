@@ -23,10 +23,50 @@ _ACTION = (
     r"(?:send|transfer|wire|pay|forward|e-?mail|mail|delete|remove|erase|create|schedule|book|"
     r"reserve|invite|add|post|share|upload|visit|open|go\s+to|navigate|change|update|reset|"
     r"set|say|tell|recommend|write|reply|respond|concatenate|copy|move|grant|give|make|insert|"
-    r"include|print|reveal|find|get|read|list|summari[sz]e|call|run|execute|download)"
+    r"include|print|reveal|find|get|read|list|summari[sz]e|call|run|execute|download|modify|edit|"
+    r"replace|rename|cancel|revoke|disable|follow|subscribe|buy|purchase|order|join)"
 )
 # Where an attacker wants data or money to go: an e-mail address, a URL, an IBAN-like account.
-_TARGET = r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b)"
+# Another rail may have redacted it already: the placeholders the PII and secrets rails write.
+_TARGET = (
+    r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|www\.\S+|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b|"
+    r"<(?:EMAIL_ADDRESS|IBAN_CODE|PHONE_NUMBER|URL)>|\[REDACTED:\w+\])"
+)
+# A line break into an indented line that starts no list item: a long line folded (YAML).
+_FOLD = r"\n[ \t]+(?![-*•\d\s#/])"
+_LINE = rf"(?:[^\n]|{_FOLD})"
+# A character of the same sentence: a stop that no space follows is inside a word (an
+# address, a URL) or a quotation ("'How is it going?' to ...").
+_CLAUSE = rf"(?:[^\n;!?.]|[.!?](?!\s)|{_FOLD})"
+# A to-do label where a word starts, after an underscore, or in capitals glued to the text
+# before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
+# An escaped line break ("\\nTODO") is a line start, not glue.
+_GLUED = r"(?-i:(?<=[^\s#*/(\[\-'\"“>])(?<!\\[nrt])TODO)"
+_TODO = rf"(?:(?:\b|(?<=_))(?:todo|to-do)|{_GLUED})"
+# Left out of a to-do a person writes for themselves: the reader's principal named in the
+# third person beside what an attacker wants of theirs, an order to act without asking, the
+# writer as the one the reader should act for ("tell me", "on my calendar"), or identity
+# numbers asked for.
+_PRINCIPAL = (
+    r"\b(?:the|this)\s+user(?:'s|s)?\b[^\n.]{0,60}?\b(?:password|credentials?|money|funds|"
+    r"transactions?|payments?|iban|inbox|e-?mails|messages|files|contacts|calendar|history)\b"
+    r"|\b(?:password|credentials?|money|funds|transactions?|payments?|iban|inbox|e-?mails|messages|"
+    r"files|contacts|calendar)\b[^\n.]{0,40}?\b(?:of|for|from)\s+the\s+user\b"
+    r"|\bwithout\s+(?:asking|telling|informing|notifying|confirm\w*)\b"
+    r"|\b(?:do\s+not|don'?t|never)\s+(?:ask|tell|inform|notify|mention|confirm)\b"
+    r"|\b(?:tell|send|give|show|get|find|e-?mail|forward|bring)\s+me\b|\bfor\s+me\b"
+    r"|\bsay\s+(?:to\s+\w+\s+)?that\s+(?:i|we)\b|\bon\s+my\s+(?:calendar|behalf)\b"
+    r"|\bto\s+my\s+(?:e-?mail|inbox|account|address|phone)\b"
+    r"|\b(?:passport|credit\s+card|bank\s+account|social\s+security|id)[\s_-]+numbers?\b"
+)
+# Destruction of everything, or of one record picked out by its id or name.
+_DESTROY = (
+    r"(?:delete|erase|remove|wipe|destroy)\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+|my\s+|"
+    r"your\s+|the\s+user'?s\s+)?(?:e-?mails?|messages?|files?|events?|contacts?|documents?|"
+    r"data|records?|backups?|transactions?)\b"
+    r"|(?:delete|erase|remove|wipe|destroy)\s+the\s+(?:file|e-?mail|message|event|document|"
+    r"contact|account)s?\s+(?:with\s+(?:the\s+)?(?:id|name|title)|named|called|titled)\b"
+)
 
 AGENT_RULES: tuple[Rule, ...] = (
     _r(
@@ -71,16 +111,29 @@ AGENT_RULES: tuple[Rule, ...] = (
         "labelled directive with a target",
         0.8,
         "todo|to-do|task|action|instruction|assistant|important|agent|ai:|ai -|note to"
-        "&:|!|-&@|http|www.|0|1|2|3|4|5|6|7|8|9",
-        rf"\b(?:todo|to-do|new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
-        rf"agent|important!*|note\s+to\s+\w+)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
-        rf"[^\n]{{0,160}}?{_TARGET}",
+        "&:|!|-&@|http|www.|<|[redacted|0|1|2|3|4|5|6|7|8|9",
+        rf"(?:{_TODO}|\b(?:new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
+        rf"agent|important!*|note\s+to\s+\w+))\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"{_CLAUSE}{{0,160}}?{_TARGET}",
+    ),
+    _r(
+        "to-do aimed at the reader",
+        0.8,
+        "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy|me|my|number|say",
+        rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?"
+        rf"(?={_ACTION}\b){_LINE}{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY})",
+    ),
+    _r(
+        "to-do spliced into the text",
+        0.7,
+        "todo",
+        rf"{_GLUED}\s*:\s*(?:please\s+)?{_ACTION}\b",
     ),
     _r(
         "labelled directive",
-        0.6,
+        0.4,
         "todo|to-do|new task&:|!|-",
-        rf"(?:^|[\n'\"“>])\s*(?:todo|to-do|new\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"(?:{_TODO}|\bnew\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"\s+(?:a|an|the|all|my|me|that|this|to|\w+)\s",
     ),
     _r(

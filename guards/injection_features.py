@@ -12,7 +12,6 @@ weight vector but are L2-normalised separately, like a union of two TF-IDF vecto
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -23,6 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from autan.errors import ConfigError, missing_extra
+from autan.guards.npz import load_npz, save_npz
+
+REBUILD = "rebuild it with 'python scripts/train_injection.py'"
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -158,10 +160,11 @@ class HashedLinear:
 
     def save(self, path: str | Path, **meta: object) -> None:
         """Write the model as a compressed ``.npz`` (plain arrays, loadable without pickle)."""
-        save_arrays(
+        save_npz(
             path,
             FORMAT,
             {**self.spec.as_dict(), **meta},
+            np.float16,
             idf=self.idf,
             coef=self.coef,
             intercept=np.float32(self.intercept),
@@ -170,7 +173,7 @@ class HashedLinear:
     @classmethod
     def load(cls, path: str | Path) -> HashedLinear:
         """Read a model written by ``save``; refuses anything that is not one."""
-        arrays, info = load_arrays(path, FORMAT, ("idf", "coef", "intercept"))
+        arrays, info = load_npz(path, FORMAT, ("idf", "coef", "intercept"), np.float32, REBUILD)
         try:
             spec = NgramSpec(**{k: int(str(info[k])) for k in NgramSpec().as_dict()})
         except (KeyError, TypeError, ValueError) as exc:
@@ -178,32 +181,6 @@ class HashedLinear:
         if arrays["idf"].shape != (spec.width,) or arrays["coef"].shape != (spec.width,):
             raise ConfigError(f"injection model {path} has arrays of the wrong size")
         return cls(spec, arrays["idf"], arrays["coef"], float(arrays["intercept"]))
-
-
-def save_arrays(path: str | Path, fmt: str, meta: dict[str, object], **arrays: object) -> None:
-    """A compressed ``.npz`` of float16 arrays plus JSON metadata naming its format."""
-    info = json.dumps({"format": fmt, **meta})
-    packed = {k: np.asarray(v).astype(np.float16) for k, v in arrays.items()}
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, meta=np.str_(info), **packed)  # type: ignore[arg-type]
-
-
-def load_arrays(
-    path: str | Path, fmt: str, names: Sequence[str]
-) -> tuple[dict[str, F32], dict[str, object]]:
-    """The named arrays (as float32) and metadata of a file written by ``save_arrays``."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            info: dict[str, object] = json.loads(str(data["meta"]))
-            if info.get("format") != fmt:
-                raise ValueError(f"format {info.get('format')!r}, expected {fmt!r}")
-            arrays = {n: data[n].astype(np.float32) for n in names}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            f"not an injection model: {path}: {exc}",
-            hint="rebuild it with 'python scripts/train_injection.py'",
-        ) from None
-    return arrays, info
 
 
 def train(

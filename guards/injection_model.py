@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from autan.errors import ConfigError, missing_extra
-from autan.guards.injection_features import HashedLinear, load_arrays, save_arrays
+from autan.guards.injection_features import REBUILD, HashedLinear
+from autan.guards.npz import load_npz, save_npz
 
 if TYPE_CHECKING:
     from autan.memory.embeddings import Embedder
@@ -64,10 +65,11 @@ class EmbeddingHead:
 
     def save(self, path: str | Path, **meta: object) -> None:
         """Write the head (not the embedder) as ``.npz``."""
-        save_arrays(
+        save_npz(
             path,
             SEMANTIC_FORMAT,
             {"embedder": self.embedder.name, **meta},
+            np.float16,
             coef=self.coef,
             intercept=np.float32(self.intercept),
         )
@@ -147,7 +149,7 @@ def load_semantic(
     """The embedding head at ``path`` on the named embedder, loaded once per process."""
     from autan.memory.embeddings import load_embedder
 
-    arrays, info = load_arrays(path, SEMANTIC_FORMAT, ("coef", "intercept"))
+    arrays, info = load_npz(path, SEMANTIC_FORMAT, ("coef", "intercept"), np.float32, REBUILD)
     head = EmbeddingHead(load_embedder(embedder), arrays["coef"], float(arrays["intercept"]))
     if info.get("embedder") != head.embedder.name:
         raise ConfigError(

@@ -55,12 +55,26 @@ def _quoted(value: str) -> str:
     return value
 
 
+def _unclosed(parts: list[str]) -> bool:
+    """Whether the quoted YAML scalar begun in ``parts`` is still open.
+
+    A line inside it that looks like a key ("TODO: ...") is text of that value.
+    """
+    first = parts[0].lstrip() if parts else ""
+    quote = first[:1]
+    if quote not in ("'", '"'):
+        return False
+    last = parts[-1].rstrip() if len(parts) > 1 else first[1:].rstrip()
+    last = last.replace("''", "") if quote == "'" else last.replace("\\\\", "")
+    return not (last.endswith(quote) and (quote == "'" or not last.endswith('\\"')))
+
+
 def _yaml_fields(lines: list[str]) -> list[str]:
     """The scalar values of YAML-looking lines; continuation lines join the value above."""
     out: list[str] = []
     current: list[str] = []
     for line in lines:
-        m = _YAML_KEY.match(line) or _YAML_ITEM.match(line)
+        m = None if _unclosed(current) else _YAML_KEY.match(line) or _YAML_ITEM.match(line)
         if m is not None:
             if current:
                 out.append(" ".join(current))

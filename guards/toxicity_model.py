@@ -10,7 +10,6 @@ the package's own to rounding error (tests/guards/test_toxicity_model.py compare
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from autan.errors import ConfigError
+from autan.guards.npz import load_npz, save_npz
 
 ARTIFACT = Path(__file__).with_name("toxicity_model.npz")
 FORMAT = "autan-profanity-linear-1"
@@ -61,24 +60,14 @@ class ProfanityModel:
 
 def save(path: Path, words: Sequence[str], **arrays: F64) -> None:
     """Write the model: words in feature order, the arrays as float64."""
-    meta = json.dumps({"format": FORMAT, "words": len(words)})
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, meta=np.str_(meta), words=np.str_("\n".join(words)), **arrays)  # type: ignore[arg-type]
+    texts = {"words": "\n".join(words)}
+    save_npz(path, FORMAT, {"words": len(words)}, np.float64, texts, **arrays)
 
 
 @functools.lru_cache(maxsize=1)
 def load(path: Path = ARTIFACT) -> ProfanityModel:
     """The exported model, read once per process."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
-            words = str(data["words"]).split("\n")
-            arrays = {name: data[name].astype(np.float64) for name in _ARRAYS}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            f"not a toxicity model: {path}: {exc}",
-            hint="rebuild it with 'python scripts/export_toxicity_model.py'",
-        ) from None
+    hint = "rebuild it with 'python scripts/export_toxicity_model.py'"
+    arrays, info = load_npz(path, FORMAT, _ARRAYS, np.float64, hint, texts=("words",))
+    words = str(info["words"]).split("\n")
     return ProfanityModel({w: i for i, w in enumerate(words)}, **arrays)

@@ -20,3 +20,16 @@ def test_attacked_outputs_carry_the_rendered_goal_and_benign_ones_no_canary() ->
     benign = benign_outputs("banking")
     assert benign and all("<CANARY---" not in s.text and "TODO:" not in s.text for s in benign)
     assert {s.text for s in benign}.isdisjoint(s.text for s in attacked)
+
+
+def test_json_samples_are_the_tool_results_autan_hands_over() -> None:
+    import json
+
+    attacked = tool_outputs("travel", "direct", "json")
+    assert len(attacked) == len(tool_outputs("travel", "direct", "yaml"))
+    for sample in attacked:
+        result = json.loads(sample.text)
+        assert result["ok"] is True and result["error"] is None and sample.form == "json"
+        assert "TODO:" in sample.text and "<CANARY---" not in sample.text
+    # a record AgentDojo prints with str() (hotel name -> reviews) is a JSON object here
+    assert any(isinstance(json.loads(s.text)["output"], dict) for s in attacked)
