@@ -186,8 +186,11 @@ def _load(path: Path | str, base: str, runtime: str, cache: Path) -> Embedder:
         )
     from autan.memory.embed_onnx import OnnxEmbedder
 
-    out = model_cache.onnx_model(cache, folder, "int8" if runtime == "onnx-int8" else "fp32")
-    return OnnxEmbedder(out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime)
+    int8 = runtime == "onnx-int8"
+    out = model_cache.onnx_model(cache, folder, "int8" if int8 else "fp32")
+    return OnnxEmbedder(
+        out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime, per_text=int8
+    )
 
 
 @lru_cache(maxsize=8)
