@@ -74,8 +74,8 @@ class OnnxEmbedder:
         except ImportError as exc:
             raise missing_extra("retrieval", exc.name or "onnxruntime") from None
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # parallel over batches instead (module docstring)
-        options.inter_op_num_threads = 1
+        # one thread per run: parallel over batches instead (module docstring)
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(
