@@ -5,8 +5,11 @@ module only tokenises (the Rust ``tokenizers`` library), pads each bucket to its
 text and runs the buckets in parallel, one single-threaded run per available core. Small
 batches run on one thread each spend about a third less CPU per chunk than large batches split
 across cores by intra-op threads (which also spin-wait, and lose badly on a busy machine).
-Dynamic int8 quantises activations per batch, so a text's int8 vector moves slightly (cosine
-> 0.99) with the texts it is batched with.
+Dynamic int8 quantises each activation tensor with one scale taken from the whole tensor, so
+in a batch a text's vector would depend on its batch mates and on their padding (cosine ~0.99
+to the text alone). Quantised models therefore run one text per run (``per_text``): a text's
+vector is then a function of the text alone, bit for bit, and costs about the same CPU per
+chunk as batches of four (benchmarks/embedders.py).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class OnnxEmbedder:
         runtime: str = "onnx",
         max_length: int = 256,
         batch_size: int = 4,
+        per_text: bool = False,
         threads: int | None = None,
     ) -> None:
         try:
@@ -70,8 +74,8 @@ class OnnxEmbedder:
         except ImportError as exc:
             raise missing_extra("retrieval", exc.name or "onnxruntime") from None
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # parallel over batches instead (module docstring)
-        options.inter_op_num_threads = 1
+        # one thread per run: parallel over batches instead (module docstring)
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(
@@ -88,8 +92,8 @@ class OnnxEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.name, self.runtime = name, runtime
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        self.batch_size = batch_size
-        self.max_tokens = max(batch_size * 128, max_length)
+        self.batch_size = 1 if per_text else batch_size
+        self.max_tokens = max(self.batch_size * 128, max_length)
         self.threads = threads or available_cores()
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()

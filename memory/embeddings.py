@@ -1,7 +1,7 @@
 """The embedder seam: MiniLM (offline package) in several runtimes, any HF model, hashing fake.
 
 ``load_embedder(spec)`` is the one entry point; loaded models are cached per process so that
-no caller pays for a second load. Runtimes live in embed_onnx.py (the default, ONNX fp32: no
+no caller pays for a second load. Runtimes live in embed_onnx.py (the default, ONNX int8: no
 torch import), embed_torch.py and embed_static.py (model2vec); this module imports none of them
 until asked.
 """
@@ -98,12 +98,11 @@ RUNTIME_ALIASES = {"fast": "model2vec", "int8": "onnx-int8"}
 # fp32 in torch and in ONNX Runtime give the same vectors (cosine > 0.9999, checked at export):
 # they share one identity; every other runtime makes other vectors and records its own.
 SAME_SPACE = ("onnx", "torch")
-# The fastest runtime that keeps nDCG@10 within 0.01 of torch fp32 on the dev set and gives a
-# text the same vector whatever else is in its batch. ONNX int8 is faster with the same nDCG
-# (benchmarks/embedders.py), but its dynamic quantisation scales activations per batch, so a
-# text embedded alone and in a batch differ (cosine ~0.991): opt-in, not the default.
-# Collections built with another runtime keep theirs (``embedder_for``).
-DEFAULT_RUNTIME = "onnx"
+# The fastest runtime that keeps hybrid nDCG@10 within 0.01 of torch fp32 on the dev set
+# (benchmarks/embedders.py) and gives a text the same vector whatever else is in its batch
+# (quantised models run one text per run: embed_onnx.py). Collections built with another
+# runtime keep theirs (``embedder_for``).
+DEFAULT_RUNTIME = "onnx-int8"
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -130,7 +129,7 @@ def spec_for(recorded: str) -> str | None:
     base, _, runtime = recorded.partition("@")
     if base != MINILM:
         return None
-    return f"minilm@{runtime}" if runtime else "minilm"
+    return f"minilm@{runtime or 'onnx'}"
 
 
 def is_default_minilm(spec: str) -> bool:
@@ -186,8 +185,11 @@ def _load(path: Path | str, base: str, runtime: str, cache: Path) -> Embedder:
         )
     from autan.memory.embed_onnx import OnnxEmbedder
 
-    out = model_cache.onnx_model(cache, folder, "int8" if runtime == "onnx-int8" else "fp32")
-    return OnnxEmbedder(out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime)
+    int8 = runtime == "onnx-int8"
+    out = model_cache.onnx_model(cache, folder, "int8" if int8 else "fp32")
+    return OnnxEmbedder(
+        out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime, per_text=int8
+    )
 
 
 @lru_cache(maxsize=8)

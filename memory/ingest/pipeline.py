@@ -1,4 +1,6 @@
-"""Incremental, resumable ingestion: walk → load and chunk (background thread) → embed → upsert.
+"""Incremental, resumable ingestion: walk → load and chunk (thread) → embed → upsert (thread).
+
+Each batch is written by a second background thread while the next one is embedded.
 
 A file is up to date when the store holds exactly its ``n_chunks`` chunks, all with its current
 fingerprint; those are never re-embedded. A changed file's new chunks are written first and its
@@ -12,7 +14,8 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +116,36 @@ def prepare_file(
         for c in chunks
     ]
     return _Job(job, points)
+
+
+class _Writer:
+    """Runs store writes in order on one thread, at most one behind the caller.
+
+    Embedding the next batch then overlaps the store's upsert, BM25 and flush of this one; a
+    write's error surfaces at the next ``submit`` or at ``wait``.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="autan-ingest-write")
+        self._last: Future[None] | None = None
+
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
+        """Queue ``write(*args)`` after the previous write has finished."""
+        self.wait()
+        self._last = self._pool.submit(write, *args)
+
+    def wait(self) -> None:
+        """Block until the queued write is done (re-raising its error)."""
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def close(self) -> None:
+        """Finish the queued write, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown()
 
 
 class Ingestor:
@@ -220,24 +253,32 @@ class Ingestor:
     ) -> None:
         buffer: list[tuple[_Job, Point]] = []
         remaining: dict[str, int] = {}
-        for job in self._jobs(todo):
-            source = job.candidate.source
-            if job.skip is not None:
-                report.skipped.append({"path": source, "reason": job.skip})
-                if source in state:
-                    report.chunks_removed += self.store.delete(self.collection, source=source)
-                self.reporter.advance(1, 0)
-                continue
-            remaining[source] = len(job.points)
-            buffer += [(job, p) for p in job.points]
-            while len(buffer) >= self.batch_size:
-                self._flush(buffer[: self.batch_size], remaining, state, report)
-                buffer = buffer[self.batch_size :]
-        if buffer:
-            self._flush(buffer, remaining, state, report)
+        writer = _Writer()
+        try:
+            for job in self._jobs(todo):
+                if job.skip is not None:
+                    writer.submit(self._skipped, job, state, report)
+                    continue
+                remaining[job.candidate.source] = len(job.points)
+                buffer += [(job, p) for p in job.points]
+                while len(buffer) >= self.batch_size:
+                    self._flush(writer, buffer[: self.batch_size], remaining, state, report)
+                    buffer = buffer[self.batch_size :]
+            if buffer:
+                self._flush(writer, buffer, remaining, state, report)
+        finally:
+            writer.close()
+
+    def _skipped(self, job: _Job, state: dict[str, _Stored], report: IngestReport) -> None:
+        source = job.candidate.source
+        report.skipped.append({"path": source, "reason": str(job.skip)})
+        if source in state:
+            report.chunks_removed += self.store.delete(self.collection, source=source)
+        self.reporter.advance(1, 0)
 
     def _flush(
         self,
+        writer: _Writer,
         batch: list[tuple[_Job, Point]],
         remaining: dict[str, int],
         state: dict[str, _Stored],
@@ -248,6 +289,16 @@ class Ingestor:
             Point(p.id, v, p.text, p.payload, p.index_text)
             for (_, p), v in zip(batch, vectors, strict=True)
         ]
+        writer.submit(self._write, batch, points, remaining, state, report)
+
+    def _write(
+        self,
+        batch: list[tuple[_Job, Point]],
+        points: list[Point],
+        remaining: dict[str, int],
+        state: dict[str, _Stored],
+        report: IngestReport,
+    ) -> None:
         self.store.upsert(self.collection, points)
         report.chunks_embedded += len(points)
         finished = 0

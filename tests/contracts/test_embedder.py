@@ -15,6 +15,7 @@ from autan.memory.embeddings import Embedder, HashingEmbedder, load_embedder
         pytest.param("hashing", id="hashing"),
         pytest.param("hashing:96", id="hashing-96"),
         pytest.param("minilm", id="minilm", marks=pytest.mark.slow),
+        pytest.param("minilm@onnx-int8", id="minilm-int8", marks=pytest.mark.slow),
     ]
 )
 def embedder(request: pytest.FixtureRequest) -> Embedder:
@@ -42,6 +43,17 @@ def test_order_and_determinism(embedder: Embedder) -> None:
     one = embedder.embed([texts[17]])[0]
     assert _cos(batch[17], one) > 0.999
     assert _cos(embedder.embed_query(texts[5]), batch[5]) > 0.999
+
+
+def test_vector_does_not_depend_on_batch_mates(embedder: Embedder) -> None:
+    target = "the with statement closes the file even when the block raises an exception"
+    short = [f"word {i}" for i in range(7)]
+    long = [" ".join(f"token{i}x{j}" for j in range(120)) for i in range(7)]
+    alone = embedder.embed([target])[0]
+    for mates in (short, long, short[:3] + long[:3]):
+        for at in (0, len(mates) // 2, len(mates)):
+            batch = embedder.embed(mates[:at] + [target] + mates[at:])
+            assert _cos(batch[at], alone) > 0.99999, (at, len(mates))
 
 
 def test_related_texts_are_closer(embedder: Embedder) -> None:

@@ -31,7 +31,7 @@ def test_specs_and_identities() -> None:
     assert parse_spec("/models/e5@int8") == ("/models/e5", "onnx-int8")
     with pytest.raises(ConfigError, match="unknown embedding runtime"):
         parse_spec("minilm@tpu")
-    assert spec_for("all-MiniLM-L6-v2") == "minilm"
+    assert spec_for("all-MiniLM-L6-v2") == "minilm@onnx"  # fp32, the identity before int8
     assert spec_for("all-MiniLM-L6-v2@onnx-int8") == "minilm@onnx-int8"
     assert spec_for("hashing-256") is None
     with pytest.raises(ConfigError, match="local model folder"):
@@ -63,8 +63,8 @@ def test_onnx_fp32_matches_torch_and_int8_is_close(model_cache: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_runtime_is_onnx_and_loads_without_torch(model_cache: Path) -> None:
-    load_embedder("minilm@onnx", model_cache)  # exported (with torch) once, here
+def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path) -> None:
+    load_embedder("minilm@onnx-int8", model_cache)  # exported (with torch) once, here
     probe = (
         "import sys; from pathlib import Path\n"
         "from autan.memory.embeddings import load_embedder\n"
@@ -74,7 +74,7 @@ def test_default_runtime_is_onnx_and_loads_without_torch(model_cache: Path) -> N
     out = subprocess.run(
         [sys.executable, "-c", probe, str(model_cache)], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["all-MiniLM-L6-v2", "384", "False", "False"]
+    assert out.stdout.split() == ["all-MiniLM-L6-v2@onnx-int8", "384", "False", "False"]
 
 
 @pytest.mark.slow
@@ -82,18 +82,19 @@ def test_a_collection_keeps_its_runtime(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = write_corpus(tmp_path / "docs")
-    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx-int8")
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx")  # fp32, the old default
     assert main(["ingest", str(docs), "--json"]) == 0
-    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx")
+    monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm@onnx-int8")
     capsys.readouterr()
     assert main(["search", "read a file"]) == 2
     err = capsys.readouterr().err
-    assert "all-MiniLM-L6-v2@onnx-int8" in err and "minilm@onnx-int8" in err
+    assert "'all-MiniLM-L6-v2'" in err and "'minilm@onnx'" in err
     assert err.count("\n") == 1
     monkeypatch.setenv("AUTAN_RETRIEVAL__EMBEDDER", "minilm")  # plain minilm follows it
     assert main(["search", "read a file line by line", "--json"]) == 0
     cites = json.loads(capsys.readouterr().out)["citations"]
     assert cites[0]["source"].endswith("guide/files.md")
+    assert embedder_for("minilm", "all-MiniLM-L6-v2").name == "all-MiniLM-L6-v2"
     assert embedder_for("minilm", "all-MiniLM-L6-v2@onnx-int8").name.endswith("@onnx-int8")
 
 

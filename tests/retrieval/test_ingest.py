@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from autan.errors import ConfigError, UserInputError
+from autan.errors import BackendError, ConfigError, UserInputError
 from autan.memory.embeddings import HashingEmbedder
 from autan.memory.ingest.pipeline import Ingestor
 from autan.memory.store_edge import EdgeStore
-from autan.memory.vectorstore import Filter
+from autan.memory.vectorstore import Filter, Point
 
 from .corpus import write_corpus
 
@@ -132,3 +132,26 @@ def test_an_explicitly_named_unsupported_file_is_an_error(store: EdgeStore, corp
     with pytest.raises(UserInputError, match=r"unsupported file type '\.png'"):
         _ingest(store, Counting(), corpus / "image.png")
     assert "c" not in store.collections()
+
+
+class FailingStore(EdgeStore):
+    """An embedded store whose second write fails, as a full disk would."""
+
+    writes = 0
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        self.writes += 1
+        if self.writes == 2:
+            raise BackendError("embedded vector store failed: no space left on device")
+        super().upsert(collection, points)
+
+
+def test_a_failed_write_stops_the_ingest_and_keeps_earlier_batches(
+    tmp_path: Path, corpus: Path
+) -> None:
+    store = FailingStore(tmp_path / "vectors")
+    emb = Counting()
+    with pytest.raises(BackendError, match="no space left"):
+        _ingest(store, emb, corpus, batch_size=2)
+    assert store.count("c") == 2  # the first batch, written while the second was embedded
+    assert emb.calls <= 3  # writes run at most one batch behind the embedder
