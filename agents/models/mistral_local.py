@@ -17,7 +17,13 @@ from typing import Any, ClassVar
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    SystemMessage,
+    ToolCallChunk,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
@@ -36,6 +42,7 @@ from autan.config import Settings
 from autan.errors import BackendError, ModelOutputError, UserInputError
 
 _FORCE = ("any", "required")
+MUST_CALL = "A tool call is required: reply with only the JSON call for the request, no other text."
 
 
 class UnforcedCallWarning(UserWarning):
@@ -140,6 +147,8 @@ class LocalChatModel(ToolBindingChatModel):
             tools = [t for t in tools if t["function"]["name"] == force]
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
+        if force and fmt.tool_call_token is None and not (self.constrained or self.force_calls):
+            messages = [*messages, SystemMessage(content=MUST_CALL)]  # asked, since not forced
         plan = _Plan(fmt.encode(messages, tools), self._sampling(kwargs), tools, [])
         plan.stops, plan.forced = list(self.stops(stop) or []), bool(force)
         self._shape(plan, kwargs.get("parallel_tool_calls") is not False)
