@@ -157,13 +157,14 @@ def judge(case: Case, reply: AIMessage, check: Callable[..., dict[str, Any]]) ->
         return False, "no tool call"
     from bfcl_eval.constants.enums import Language
 
-    functions = [{**f, "name": f["name"].replace(".", "_")} for f in case.functions]
-    offered = {f["name"] for f in functions}
+    offered = {f["name"].replace(".", "_") for f in case.functions}
     unknown = [name for call in calls for name in call if name not in offered]
     if unknown:  # BFCL's checker fails on a name it has no description for
         return False, f"called {unknown[0]!r}, which the case does not offer"
+    # as BFCL's runner does: the case's own descriptions (dotted names, raw types); the checker
+    # finds them by the ground truth's names and maps dots to the underscores the model used
     verdict = check(
-        functions,
+        case.functions,
         calls,
         case.answer,
         Language.PYTHON,
