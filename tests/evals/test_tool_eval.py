@@ -125,3 +125,19 @@ def test_dotted_names_are_judged_as_bfcl_judges_them() -> None:
             args = {k: v[0] for k, v in options.items() if v and v[0] != ""}
             calls.append({"name": name.replace(".", "_"), "args": args, "id": f"c{i}"})
         assert judge(case, AIMessage(content="", tool_calls=calls), checker()) == (True, "")
+
+
+def test_only_a_constrained_local_model_stops_at_prose(settings: Any) -> None:
+    from autan.agents.models.mistral_local import LocalChatModel
+    from autan.agents.models.tiny import tiny_chat_dir
+    from autan.agents.tool_eval import prose_is_final
+
+    quiet = FunctionChatModel(func=lambda m, t: AIMessage(content="No tool fits."))
+    assert not prose_is_final(quiet)
+    settings.model.constrained = True
+    local = LocalChatModel.from_settings(str(tiny_chat_dir()), settings)
+    assert prose_is_final(local)
+    assert not prose_is_final(local.model_copy(update={"constrained": False}))
+    cases = load_cases("irrelevance", 2)
+    score = evaluate(local.model_copy(update={"max_new_tokens": 24}), cases, "constrained")
+    assert score.total == 2
