@@ -157,8 +157,10 @@ class LocalChatModel(ToolBindingChatModel):
     def _shape(self, plan: _Plan, parallel: bool) -> None:
         """How a call is produced: the grammar, a prefilled call token, or free text."""
         fmt, processors = self.runtime.format, []
-        no_token = fmt.tool_call_token is None
-        if plan.tools and (self.constrained or (plan.forced and no_token and self.force_calls)):
+        token = fmt.tool_call_token
+        if plan.tools and (
+            self.constrained or (plan.forced and token is None and self.force_calls)
+        ):
             decoder = self._decoder()
             most = MAX_CALLS if parallel else 1
             budget = self._limit(plan)
@@ -166,8 +168,8 @@ class LocalChatModel(ToolBindingChatModel):
                 decoder.processor(plan.tools, force_call=plan.forced, max_calls=most, budget=budget)
             )
             plan.grammar = True
-        elif plan.forced and not no_token:
-            plan.prompt.append(fmt.tool_call_token)
+        elif plan.forced and token is not None:
+            plan.prompt.append(token)
             plan.prefilled_call = True
         elif plan.forced and plan.tools:
             self._warn_unforced()
