@@ -157,13 +157,14 @@ def judge(case: Case, reply: AIMessage, check: Callable[..., dict[str, Any]]) ->
         return False, "no tool call"
     from bfcl_eval.constants.enums import Language
 
-    functions = [{**f, "name": f["name"].replace(".", "_")} for f in case.functions]
-    offered = {f["name"] for f in functions}
+    offered = {f["name"].replace(".", "_") for f in case.functions}
     unknown = [name for call in calls for name in call if name not in offered]
     if unknown:  # BFCL's checker fails on a name it has no description for
         return False, f"called {unknown[0]!r}, which the case does not offer"
+    # as BFCL's runner does: the case's own descriptions (dotted names, raw types); the checker
+    # finds them by the ground truth's names and maps dots to the underscores the model used
     verdict = check(
-        functions,
+        case.functions,
         calls,
         case.answer,
         Language.PYTHON,
@@ -180,13 +181,38 @@ def tool_choice_for(category: str, choice: str | None) -> str:
     return "auto" if category == "irrelevance" else "any"
 
 
-def run_case(model: BaseChatModel, case: Case, choice: str) -> AIMessage:
-    """The model's reply to one case (an error becomes an empty reply)."""
+def prose_is_final(model: BaseChatModel) -> bool:
+    """True for a grammar-constrained local model, whose reply is either text or a call.
+
+    Once text streams no call can follow, so the rest of the answer cannot change the verdict.
+    """
+    local = getattr(model, "_llm_type", "") == "autan-local"
+    return local and getattr(model, "constrained", False) is True
+
+
+def run_case(
+    model: BaseChatModel, case: Case, choice: str, stop_at_prose: bool = False
+) -> AIMessage:
+    """The model's reply to one case (an error becomes an empty reply).
+
+    ``stop_at_prose`` ends the generation at the first streamed text, for models where that
+    text means no call (see ``prose_is_final``): a long answer costs nothing to judge.
+    """
+    bound = model.bind_tools(as_tools(case.functions), tool_choice=choice)
     try:
-        reply = model.bind_tools(as_tools(case.functions), tool_choice=choice).invoke(case.messages)
+        if not stop_at_prose:
+            reply = bound.invoke(case.messages)
+            return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
+        whole: Any = None
+        for chunk in bound.stream(case.messages):
+            whole = chunk if whole is None else whole + chunk
+            if isinstance(chunk.content, str) and chunk.content.strip():
+                return AIMessage(content=str(whole.content))  # text: no call can follow
     except AutanError as exc:  # a case the model cannot take is a miss, not the end of the run
         return AIMessage(content=f"error: {exc.one_line()}")
-    return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
+    if whole is None:
+        return AIMessage(content="")
+    return AIMessage(content=str(whole.content), tool_calls=list(whole.tool_calls))
 
 
 def evaluate(
@@ -197,10 +223,10 @@ def evaluate(
     progress: Callable[[], None] | None = None,
 ) -> Score:
     """Score ``model`` on ``cases`` (all of one category)."""
-    check = checker()
+    check, early = checker(), prose_is_final(model)
     score = Score(cases[0].category if cases else "", mode)
     for case in cases:
-        reply = run_case(model, case, tool_choice_for(case.category, choice))
+        reply = run_case(model, case, tool_choice_for(case.category, choice), early)
         ok, why = judge(case, reply, check)
         score.total += 1
         score.correct += int(ok)

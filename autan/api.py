@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -33,7 +34,7 @@ from autan.tools.resources import ToolResources
 
 EventKind = Literal["token", "tool_call", "tool_result", "guard", "interrupt", "answer"]
 Question = str | Sequence[BaseMessage] | None  # a new question, a whole history, or a resume
-MODES: list[Any] = ["messages", "updates"]
+MODES: list[Any] = ["messages", "updates", "tasks"]
 CONTINUE = object()  # resume value: go on from the last checkpoint (after a crash), no decision
 
 
@@ -43,6 +44,7 @@ class Event:
 
     kind: EventKind
     data: dict[str, Any]
+    started: float | None = field(default=None, compare=False)  # when its graph node began
 
 
 @dataclass
@@ -279,6 +281,7 @@ class _Turn:
     def __init__(self, guards: GuardRunner, thread: str) -> None:
         self.tokens = GuardedTokens(guards, thread)
         self.usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        self.started: dict[str, float] = {}
 
     def events(self, mode: str, chunk: Any) -> list[Event]:
         """The events one ``(mode, chunk)`` of a ``messages`` + ``updates`` stream yields."""
@@ -290,13 +293,19 @@ class _Turn:
                     if shown := self.tokens.feed(msg.content):
                         out.append(Event("token", {"text": shown}))
             return out
+        if mode == "tasks":  # a node's start (with its input) or its result: note the start
+            if isinstance(chunk, dict) and "input" in chunk:
+                self.started[str(chunk.get("name"))] = time.time()
+            return out
         for node, update in chunk.items():
             if shown := self.tokens.flush():
                 out.append(Event("token", {"text": shown}))
             if node == "planner" and isinstance(update, dict):
                 self._count(update.get("messages") or ())
+            began = self.started.pop(node, None)
             out.extend(
-                _track(self.tokens, event, self.usage) for event in _update_events(node, update)
+                replace(_track(self.tokens, event, self.usage), started=began)
+                for event in _update_events(node, update)
             )
         return out
 

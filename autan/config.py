@@ -32,6 +32,7 @@ class ModelSettings(BaseModel):
     temperature: float = 0.0
     max_new_tokens: int = 512
     constrained: bool = False
+    force_calls: bool = True
     device: str = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantization: Literal["none", "4bit", "8bit"] = "none"

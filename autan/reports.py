@@ -133,8 +133,9 @@ def automation_report(record: Any, attempts: Sequence[dict[str, Any]]) -> str:
     return render(f"automation run {record.run_id} ({record.name})", meta, bars)
 
 
-def _agent_bar(step: dict[str, Any], start: float, origin: float) -> Bar:
-    at = float(step.get("at") or start)
+def _agent_bar(step: dict[str, Any], previous: float, origin: float) -> Bar:
+    at = float(step.get("at") or previous)
+    start = min(float(step.get("started") or previous), at)
     kind = str(step.get("kind", "step"))
     if kind == "guard":
         name = f"guard {step.get('rail', '?')}"
@@ -155,7 +156,8 @@ def _agent_bar(step: dict[str, Any], start: float, origin: float) -> Bar:
 def agent_run_report(run: dict[str, Any]) -> str:
     """The page for a server agent run: tool calls, results and guard verdicts in time order.
 
-    Each event carries ``at`` (when it was seen); a bar spans from the previous event to it.
+    Each event carries ``at`` (when its graph node ended) and ``started`` (when that node began);
+    a bar spans the two. Records from before ``started`` was kept span from the previous event.
     """
     origin = float(run.get("created") or 0.0)
     events = [dict(s) for s in run.get("steps") or []]

@@ -6,6 +6,7 @@ A model's call text becomes ``tool_calls`` (LangChain ``ToolCall`` dicts) when i
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -152,3 +153,107 @@ def looks_like_call(text: str) -> bool:
     body = text.lstrip()
     markers = ("<tool_call>", "```json")
     return body.startswith(("{", "[", *markers)) or any(m.startswith(body) for m in markers)
+
+
+_FENCE_ANY = re.compile(r"```[A-Za-z_]*\s*\n?(.*?)(?:```|$)", re.S)
+_CONSTANTS = {"true": True, "false": False, "null": None, "none": None}
+
+
+def _literal(node: ast.expr) -> Any:
+    """A Python or JSON literal (``true``/``null`` as well as ``True``/``None``)."""
+    if isinstance(node, ast.Name) and node.id.lower() in _CONSTANTS:
+        return _CONSTANTS[node.id.lower()]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return [_literal(e) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values, strict=True) if k}
+    return ast.literal_eval(node)
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    raise ValueError("not a function name")
+
+
+def python_calls(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Calls in Python syntax, ``[f(a=1), g(b="x")]`` or ``f(a=1)``, keyword arguments only."""
+    tree = ast.parse(text.strip(), mode="eval").body
+    nodes = tree.elts if isinstance(tree, ast.List | ast.Tuple) else [tree]
+    calls = []
+    for node in nodes:
+        if not isinstance(node, ast.Call) or node.args:
+            raise ValueError("not a call with keyword arguments")
+        args = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg}
+        calls.append((_dotted(node.func), args))
+    return calls
+
+
+def _known(name: str, names: frozenset[str]) -> str | None:
+    for candidate in (name, name.replace(".", "_")):
+        if candidate in names:
+            return candidate
+    return None
+
+
+def _python_parsed(text: str, names: frozenset[str]) -> ParsedCalls:
+    try:
+        found = python_calls(text)
+    except (SyntaxError, ValueError, TypeError, RecursionError):
+        return ParsedCalls()
+    out = ParsedCalls()
+    if found and all(_known(n, names) for n, _ in found):
+        for name, args in found:
+            call = {"name": _known(name, names), "args": args, "id": new_tool_call_id()}
+            out.tool_calls.append({**call, "type": "tool_call"})
+    return out
+
+
+def _candidates(text: str, search: bool) -> list[str]:
+    """Pieces of a reply that may hold calls: tagged, fenced, the whole, then inner spans."""
+    body = text.strip()
+    pieces = _TAGGED.findall(body) + [m.strip() for m in _FENCE_ANY.findall(body)] + [body]
+    if search:
+        starts = [m.start() for m in re.finditer(r"[\[{]", body)][:8]
+        pieces += [body[i:] for i in starts]
+        pieces += [body[m.start() :] for m in re.finditer(r"\b[A-Za-z_][\w.]*\(", body)][:8]
+    return [p for p in pieces if p]
+
+
+def extract_calls(text: str, names: frozenset[str], *, search: bool = False) -> ParsedCalls:
+    """Calls to the tools ``names`` in the formats small models write, or none.
+
+    JSON (an object, a list, ``{"tool_calls": [...]}``), ``<tool_call>`` tags, fenced code and
+    Python call syntax. The whole reply must be the call unless ``search`` (a call was asked
+    for), which also looks for one after leading prose. Calls to unknown names do not count.
+    """
+    for piece in _candidates(text, search):
+        parsed = _python_parsed(_balanced(piece), names)
+        if not parsed.tool_calls and piece[:1] in "[{":
+            try:
+                items = _items(loads_lenient(piece))
+                parsed = parse_calls(json.dumps(items))
+            except (ValueError, TypeError):
+                parsed = ParsedCalls()
+        if parsed.tool_calls and all(c["name"] in names for c in parsed.tool_calls):
+            return parsed
+    return ParsedCalls()
+
+
+def _balanced(text: str) -> str:
+    """``text`` up to where its first bracket group closes (ignoring brackets inside strings)."""
+    depth, quote = 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote and text[i - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return text[: i + 1]
+    return text

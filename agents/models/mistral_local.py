@@ -10,24 +10,45 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    SystemMessage,
+    ToolCallChunk,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
+from autan.agents.models.arg_coercion import coerce_calls
 from autan.agents.models.base import ToolBindingChatModel
-from autan.agents.models.call_parsing import ParsedCalls, cut_off, looks_like_call, parse_calls
+from autan.agents.models.call_parsing import (
+    ParsedCalls,
+    cut_off,
+    extract_calls,
+    looks_like_call,
+    parse_calls,
+)
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
 from autan.config import Settings
 from autan.errors import BackendError, ModelOutputError, UserInputError
 
 _FORCE = ("any", "required")
+MUST_CALL = "A tool call is required: reply with only the JSON call for the request, no other text."
+
+
+class UnforcedCallWarning(UserWarning):
+    """A forced ``tool_choice`` that this model and configuration cannot enforce."""
+
+
 MAX_CALLS = 8
 
 
@@ -41,6 +62,7 @@ class _Plan:
     stops: list[str]
     prefilled_call: bool = False
     grammar: bool = False
+    forced: bool = False
 
 
 def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
@@ -68,6 +90,7 @@ class LocalChatModel(ToolBindingChatModel):
     temperature: float = 0.0
     top_p: float = 1.0
     constrained: bool = False
+    force_calls: bool = True
     tool_choice: str = "auto"
     seed: int | None = None
     timeout_s: float | None = None
@@ -100,6 +123,7 @@ class LocalChatModel(ToolBindingChatModel):
             max_new_tokens=cfg.max_new_tokens,
             temperature=cfg.temperature,
             constrained=cfg.constrained,
+            force_calls=cfg.force_calls,
             tool_choice=cfg.tool_choice,
             seed=cfg.seed,
             timeout_s=cfg.timeout_s,
@@ -123,23 +147,46 @@ class LocalChatModel(ToolBindingChatModel):
             tools = [t for t in tools if t["function"]["name"] == force]
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
-        prompt = fmt.encode(messages, tools)
-        plan = _Plan(prompt, self._sampling(kwargs), tools, list(self.stops(stop) or []))
-        processors = []
-        # with no call token in the vocabulary only the grammar can force a call
-        if tools and (self.constrained or (force and fmt.tool_call_token is None)):
-            most = 1 if kwargs.get("parallel_tool_calls") is False else MAX_CALLS
+        if force and fmt.tool_call_token is None and not (self.constrained or self.force_calls):
+            messages = [*messages, SystemMessage(content=MUST_CALL)]  # asked, since not forced
+        plan = _Plan(fmt.encode(messages, tools), self._sampling(kwargs), tools, [])
+        plan.stops, plan.forced = list(self.stops(stop) or []), bool(force)
+        self._shape(plan, kwargs.get("parallel_tool_calls") is not False)
+        return plan
+
+    def _shape(self, plan: _Plan, parallel: bool) -> None:
+        """How a call is produced: the grammar, a prefilled call token, or free text."""
+        fmt, processors = self.runtime.format, []
+        token = fmt.tool_call_token
+        if plan.tools and (
+            self.constrained or (plan.forced and token is None and self.force_calls)
+        ):
             decoder = self._decoder()
+            most = MAX_CALLS if parallel else 1
             budget = self._limit(plan)
             processors.append(
-                decoder.processor(tools, force_call=bool(force), max_calls=most, budget=budget)
+                decoder.processor(plan.tools, force_call=plan.forced, max_calls=most, budget=budget)
             )
             plan.grammar = True
-        elif force and fmt.tool_call_token is not None:
-            plan.prompt.append(fmt.tool_call_token)
+        elif plan.forced and token is not None:
+            plan.prompt.append(token)
             plan.prefilled_call = True
+        elif plan.forced and plan.tools:
+            self._warn_unforced()
         plan.kwargs["logits_processor"] = processors
-        return plan
+
+    def _warn_unforced(self) -> None:
+        """Say once per model that a forced ``tool_choice`` is only a request here."""
+        extras = self.runtime.extras
+        if not extras.get("warned_unforced"):
+            extras["warned_unforced"] = True
+            warnings.warn(
+                f"{self.model_id} has no tool-call token and constrained decoding is off "
+                "(force_calls=False), so tool_choice 'any' or a tool name cannot force a call; "
+                "the model may answer in text",
+                UnforcedCallWarning,
+                stacklevel=2,
+            )
 
     def _decoder(self) -> Any:
         from autan.agents.models.constrained import ConstrainedDecoder
@@ -206,12 +253,9 @@ class LocalChatModel(ToolBindingChatModel):
             if not ended and new_ids:
                 self._refuse_cut_call(plan, new_ids)
                 calls = cut_off(fmt.decode(call_ids), self._limit(plan))
-        elif plan.tools and not fmt.native_tools and looks_like_call(text):
-            if not (ended or stopped):
-                self._refuse_cut_call(plan, new_ids)
-            parsed = parse_calls(text) if ended or stopped else cut_off(text, self._limit(plan))
-            if parsed.tool_calls or any(c["name"] for c in parsed.invalid_tool_calls):
-                calls, text = parsed, ""
+        elif plan.tools and not fmt.native_tools:
+            calls, text = self._prompted_calls(plan, text, ended or stopped, new_ids)
+        calls.tool_calls = coerce_calls(calls.tool_calls, plan.tools)
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
         generated = len(new_ids) - int(plan.prefilled_call)
         return AIMessage(
@@ -225,6 +269,26 @@ class LocalChatModel(ToolBindingChatModel):
                 "total_tokens": len(plan.prompt) + generated,
             },
         )
+
+    def _prompted_calls(
+        self, plan: _Plan, text: str, finished: bool, new_ids: list[int]
+    ) -> tuple[ParsedCalls, str]:
+        """Calls written as text by a model with no call token, and the text left."""
+        parsed = ParsedCalls()
+        if looks_like_call(text):
+            if not finished:
+                self._refuse_cut_call(plan, new_ids)
+            parsed = parse_calls(text) if finished else cut_off(text, self._limit(plan))
+            if parsed.tool_calls:
+                return parsed, ""
+        if not plan.grammar:
+            names = frozenset(t["function"]["name"] for t in plan.tools)
+            found = extract_calls(text, names, search=plan.forced)
+            if found.tool_calls:
+                return found, ""
+        if any(c["name"] for c in parsed.invalid_tool_calls):
+            return parsed, ""
+        return ParsedCalls(), text
 
     @staticmethod
     def _limit(plan: _Plan) -> int:

@@ -36,6 +36,7 @@ def _models(spec: str, mode: str, max_new_tokens: int) -> list[tuple[str, Any]]:
     for constrained in MODES[mode]:
         settings = settings_for(spec)
         settings.model.constrained = constrained
+        settings.model.force_calls = constrained  # free means no grammar at all
         settings.model.max_new_tokens = max_new_tokens
         out.append(("constrained" if constrained else "free", load_model(spec, settings)))
     return out

@@ -36,8 +36,9 @@ RUN_FIELDS = (
     "error",
     "created",
     "updated",
+    "usage",
 )
-_JSON_FIELDS = ("sources", "steps", "verdicts", "interrupt")
+_JSON_FIELDS = ("sources", "steps", "verdicts", "interrupt", "usage")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,
     created REAL NOT NULL, revoked REAL);
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS owners (kind TEXT NOT NULL, id TEXT NOT NULL, owner T
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL,
     owner TEXT NOT NULL, status TEXT NOT NULL, input TEXT, answer TEXT, sources TEXT,
     steps TEXT, verdicts TEXT, interrupt TEXT, error TEXT, created REAL NOT NULL,
-    updated REAL NOT NULL);
+    updated REAL NOT NULL, usage TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_thread ON runs (thread_id, created);
 """
 
@@ -67,6 +68,9 @@ class Records:
         self._lock = threading.Lock()
         with self._tx() as cur:
             cur.executescript(_SCHEMA)
+            columns = {row[1] for row in cur.execute("PRAGMA table_info(runs)")}
+            if "usage" not in columns:  # a database from before token usage was kept
+                cur.execute("ALTER TABLE runs ADD COLUMN usage TEXT")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
@@ -147,7 +151,8 @@ class Records:
         values = [json.dumps(row.get(f)) if f in _JSON_FIELDS else row.get(f) for f in RUN_FIELDS]
         marks = ", ".join("?" for _ in RUN_FIELDS)
         with self._tx() as cur:
-            cur.execute(f"INSERT OR REPLACE INTO runs VALUES ({marks})", values)
+            sql = f"INSERT OR REPLACE INTO runs ({', '.join(RUN_FIELDS)}) VALUES ({marks})"
+            cur.execute(sql, values)
         run.update(created=row["created"], updated=now)
 
     def run(self, run_id: str) -> dict[str, Any] | None:

@@ -95,7 +95,7 @@ async def _drive(
     try:
         stream = agent.astream(question, thread_id=run["thread_id"], resume=resume)
         async for event in stream:
-            _apply(run, event.kind, event.data)
+            _apply(run, event.kind, event.data, event.started)
             state.metrics.run_event(event.kind, event.data)
             await queue.put((event.kind, event.data))
         if run["status"] == "running":
@@ -114,11 +114,12 @@ async def _drive(
             await queue.put(("end", public(run)))
 
 
-def _apply(run: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
+def _apply(run: dict[str, Any], kind: str, data: dict[str, Any], started: float | None) -> None:
+    span = {"at": time.time(), **({"started": started} if started else {})}
     if kind in STEP_KINDS:
-        run["steps"].append({"kind": kind, **data, "at": time.time()})
+        run["steps"].append({"kind": kind, **data, **span})
     elif kind == "guard":
-        run["verdicts"].append({**data, "at": time.time()})
+        run["verdicts"].append({**data, **span})
     elif kind == "interrupt":
         run.update(status="interrupted", interrupt=data)
     elif kind == "answer":

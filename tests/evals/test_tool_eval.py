@@ -109,3 +109,35 @@ def test_cli_json_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: An
     code = main(["eval", "tools", "--model", f"scripted:{script}", "--category", "nope"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "unknown category 'nope'" in err
+
+
+def test_dotted_names_are_judged_as_bfcl_judges_them() -> None:
+    """BFCL hands its checker the case's own descriptions (dotted names), as ``judge`` must."""
+    from autan.agents.tool_eval import checker, judge
+
+    for category in ("multiple", "parallel"):
+        case = load_cases(category, 1)[0]
+        assert case.answer is not None
+        assert any("." in f["name"] for f in case.functions)
+        calls = []
+        for i, answer in enumerate(case.answer):
+            ((name, options),) = answer.items()
+            args = {k: v[0] for k, v in options.items() if v and v[0] != ""}
+            calls.append({"name": name.replace(".", "_"), "args": args, "id": f"c{i}"})
+        assert judge(case, AIMessage(content="", tool_calls=calls), checker()) == (True, "")
+
+
+def test_only_a_constrained_local_model_stops_at_prose(settings: Any) -> None:
+    from autan.agents.models.mistral_local import LocalChatModel
+    from autan.agents.models.tiny import tiny_chat_dir
+    from autan.agents.tool_eval import prose_is_final
+
+    quiet = FunctionChatModel(func=lambda m, t: AIMessage(content="No tool fits."))
+    assert not prose_is_final(quiet)
+    settings.model.constrained = True
+    local = LocalChatModel.from_settings(str(tiny_chat_dir()), settings)
+    assert prose_is_final(local)
+    assert not prose_is_final(local.model_copy(update={"constrained": False}))
+    cases = load_cases("irrelevance", 2)
+    score = evaluate(local.model_copy(update={"max_new_tokens": 24}), cases, "constrained")
+    assert score.total == 2

@@ -33,6 +33,13 @@ def test_report_of_a_real_run_draws_tool_steps_and_guard_verdicts(
         assert anon.get(url).status_code == 401
         assert c.get("/v1/runs/nope/report").status_code == 404
         r = c.get(url)
+    record = Records(settings.data_dir).run(end["run_id"])
+    assert record is not None and record["usage"] == end["usage"]
+    assert set(record["usage"]) == {"input_tokens", "output_tokens", "total_tokens"}
+    spans = [*record["steps"], *record["verdicts"]]
+    assert spans and all(s["started"] <= s["at"] for s in spans), spans
+    call, result = record["steps"][-2:]
+    assert call["at"] <= result["started"] <= result["at"]  # the tool's own time, not the gap
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
     steps = _steps(page)
@@ -44,3 +51,25 @@ def test_report_of_a_real_run_draws_tool_steps_and_guard_verdicts(
     assert "The product is 42." in page and "&quot;6 * 7&quot;" in page
     assert "<script" not in page
     assert not re.search(r"(src|href)=|https?://", page)
+
+
+def test_agent_bars_span_their_node_and_old_records_fall_back_to_the_previous_event() -> None:
+    from autan.reports import agent_run_report
+
+    run = {
+        "run_id": "r1",
+        "created": 100.0,
+        "steps": [
+            {"kind": "tool_call", "name": "calc", "started": 100.5, "at": 101.0},
+            {"kind": "tool_result", "name": "calc", "started": 101.25, "at": 102.0},
+            {"kind": "tool_result", "name": "old", "at": 103.0},
+        ],
+        "usage": {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15},
+    }
+    page = agent_run_report(run)
+    assert _steps(page) == [
+        ("calc call", 0.5, 0.5),
+        ("calc result", 1.25, 0.75),
+        ("old result", 2.0, 1.0),
+    ]
+    assert "input_tokens" in page
