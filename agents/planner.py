@@ -77,11 +77,17 @@ def _error_message(call_id: str, name: str, text: str) -> ToolMessage:
     return ToolMessage(content=json.dumps(body), tool_call_id=call_id, name=name, status="error")
 
 
-def _key(m: BaseMessage) -> tuple[str, int, int] | None:
-    """What identifies a message's count: its id, content size and number of tool calls."""
+def _key(m: BaseMessage) -> tuple[str, int, int, tuple[tuple[str, int], ...]]:
+    """What a message's count depends on: its role, content and tool calls, never its id.
+
+    Repeated content (the same question in every run, a re-sent history) hits the cache. A
+    string keeps its hash once computed, so a message seen again at the next step costs
+    no rehash.
+    """
+    content = m.content if isinstance(m.content, str) else str(m.content)
     calls = m.tool_calls if isinstance(m, AIMessage) else ()
-    size = len(m.content) if isinstance(m.content, str) else len(str(m.content))
-    return (m.id, size, len(calls)) if m.id else None
+    shapes = tuple((c["name"], hash(repr(c["args"]))) for c in calls)
+    return (m.type, hash(content), len(content), shapes)
 
 
 def _estimate(m: BaseMessage) -> int:
@@ -96,15 +102,17 @@ def approx_tokens(messages: Sequence[BaseMessage]) -> int:
 
 
 class TokenCounter:
-    """``approx_tokens`` with a bounded cache per message id and size, owned by one planner.
+    """``approx_tokens`` with a bounded cache keyed by message content, owned by one planner.
 
     Each agent's planner holds its own counter, so each step pays only for new messages and
-    no count outlives the agent that made it.
+    no count outlives the agent that made it. Keys hold hashes, not text; the cache stays
+    within ``limit`` entries, so a server that answers the same kind of question forever
+    keeps a few entries, and one that never repeats itself levels off at ``limit``.
     """
 
     def __init__(self, limit: int = 16384) -> None:
         self.limit = limit
-        self.cache: dict[tuple[str, int, int], int] = {}
+        self.cache: dict[tuple[str, int, int, tuple[tuple[str, int], ...]], int] = {}
 
     def __call__(self, messages: Sequence[BaseMessage]) -> int:
         """The estimate for ``messages``, from the cache where a message was counted before."""
@@ -112,8 +120,6 @@ class TokenCounter:
 
     def _one(self, m: BaseMessage) -> int:
         key = _key(m)
-        if key is None:
-            return _estimate(m)
         if (cached := self.cache.get(key)) is not None:
             return cached
         if len(self.cache) >= self.limit:

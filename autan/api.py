@@ -189,7 +189,7 @@ class Agent:
             self.graph.astream(_inputs(question, resume), self.config(thread), stream_mode=MODES),
         )
         async for mode, chunk in stream:
-            if inline:
+            if inline or not turn.checks(mode, chunk):  # a thread hop only to run the rails
                 events = turn.events(mode, chunk)
             else:
                 events = await asyncio.to_thread(turn.events, mode, chunk)
@@ -287,11 +287,9 @@ class _Turn:
         """The events one ``(mode, chunk)`` of a ``messages`` + ``updates`` stream yields."""
         out: list[Event] = []
         if mode == "messages":
-            msg, meta = chunk
-            if meta.get("langgraph_node") == "planner" and isinstance(msg, AIMessageChunk):
-                if isinstance(msg.content, str) and msg.content:
-                    if shown := self.tokens.feed(msg.content):
-                        out.append(Event("token", {"text": shown}))
+            text = _planner_text(chunk)
+            if text and (shown := self.tokens.feed(text)):
+                out.append(Event("token", {"text": shown}))
             return out
         if mode == "tasks":  # a node's start (with its input) or its result: note the start
             if isinstance(chunk, dict) and "input" in chunk:
@@ -309,12 +307,27 @@ class _Turn:
             )
         return out
 
+    def checks(self, mode: str, chunk: Any) -> bool:
+        """Whether ``events(mode, chunk)`` would run the output rails."""
+        if mode == "messages":
+            text = _planner_text(chunk)
+            return bool(text) and self.tokens.would_check(text)
+        return self.tokens.would_check(None)
+
     def _count(self, messages: Any) -> None:
         """Add the planner's reported token usage to the turn's totals."""
         for m in messages:
             for key, value in (getattr(m, "usage_metadata", None) or {}).items():
                 if key in self.usage and isinstance(value, int):
                     self.usage[key] += value
+
+
+def _planner_text(chunk: Any) -> str | None:
+    """The text of a ``messages``-mode chunk the planner streamed (None for anything else)."""
+    msg, meta = chunk
+    if meta.get("langgraph_node") == "planner" and isinstance(msg, AIMessageChunk):
+        return msg.content if isinstance(msg.content, str) else None
+    return None
 
 
 def _track(tokens: GuardedTokens, event: Event, usage: dict[str, int]) -> Event:

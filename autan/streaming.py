@@ -40,6 +40,14 @@ class GuardedTokens:
         ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
         return self._check(ready)
 
+    def would_check(self, text: str | None) -> bool:
+        """Whether feeding ``text`` (``None``: flushing) would run the output rails now."""
+        if self._stopped:
+            return False
+        if text is None:
+            return bool(self._buffer.strip())
+        return _BOUNDARY.search(self._buffer + text) is not None
+
     def flush(self) -> str:
         """Release what is left of the current step's text; the next step starts clean."""
         rest, self._buffer = self._buffer, ""

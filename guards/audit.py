@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from autan.guards.base import Stage, Verdict
 
@@ -49,7 +49,14 @@ class AuditLog:
         }
         line = json.dumps(record, ensure_ascii=False) + "\n"
         path = self.path_for(None if run_id is None else str(run_id))
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as f:
-                f.write(line)
+        with self._lock, _append(path) as f:
+            f.write(line)
+
+
+def _append(path: Path) -> TextIO:
+    """``path`` opened to append; its folder is made only when missing (not on every line)."""
+    try:
+        return path.open("a", encoding="utf-8")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("a", encoding="utf-8")

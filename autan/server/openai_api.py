@@ -84,11 +84,10 @@ async def _begin(request: Request) -> tuple[ChatRequest, Any, dict[str, Any]]:
     else:
         from autan.api import new_thread_id
 
-        thread = new_thread_id()
-        state.records.claim("thread", thread, owner)
+        thread = new_thread_id()  # claimed with the run's record, in one commit
         question = turns
     run = new_run(owner, thread, str(turns[-1].content))
-    queue = await start_run(state, run, question)
+    queue = await start_run(state, run, question, new_thread=not body.thread_id)
     return body, queue, run
 
 

@@ -39,6 +39,10 @@ RUN_FIELDS = (
     "usage",
 )
 _JSON_FIELDS = ("sources", "steps", "verdicts", "interrupt", "usage")
+_SAVE_RUN = (
+    f"INSERT OR REPLACE INTO runs ({', '.join(RUN_FIELDS)}) "
+    f"VALUES ({', '.join('?' for _ in RUN_FIELDS)})"
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,
     created REAL NOT NULL, revoked REAL);
@@ -144,15 +148,21 @@ class Records:
         return [str(r[0]) for r in self._rows(sql, (kind, owner, limit))]
 
     # runs -------------------------------------------------------------------------------
-    def save_run(self, run: dict[str, Any]) -> None:
-        """Insert or replace a run record."""
+    def save_run(self, run: dict[str, Any], *, claim_thread: bool = False) -> None:
+        """Insert or replace a run record; ``claim_thread``: its owner takes a new thread too.
+
+        One transaction either way, so a new thread's first run costs one commit.
+        """
         now = time.time()
         row = {**run, "created": run.get("created") or now, "updated": now}
         values = [json.dumps(row.get(f)) if f in _JSON_FIELDS else row.get(f) for f in RUN_FIELDS]
-        marks = ", ".join("?" for _ in RUN_FIELDS)
         with self._tx() as cur:
-            sql = f"INSERT OR REPLACE INTO runs ({', '.join(RUN_FIELDS)}) VALUES ({marks})"
-            cur.execute(sql, values)
+            if claim_thread:
+                cur.execute(
+                    "INSERT OR IGNORE INTO owners VALUES ('thread', ?, ?, ?)",
+                    (run["thread_id"], run["owner"], now),
+                )
+            cur.execute(_SAVE_RUN, values)
         run.update(created=row["created"], updated=now)
 
     def run(self, run_id: str) -> dict[str, Any] | None:

@@ -64,9 +64,17 @@ def owned_thread(state: ServerState, owner: str, thread_id: str) -> str:
 
 
 async def start_run(
-    state: ServerState, run: dict[str, Any], question: Any, resume: Any = None
+    state: ServerState,
+    run: dict[str, Any],
+    question: Any,
+    resume: Any = None,
+    *,
+    new_thread: bool = False,
 ) -> asyncio.Queue[Item]:
-    """Start driving ``run`` in the background; its events arrive on the returned queue."""
+    """Start driving ``run`` in the background; its events arrive on the returned queue.
+
+    ``new_thread``: the run's thread is new, and its owner claims it with the run's record.
+    """
     thread = run["thread_id"]
     if thread in state.active:
         raise UserInputError(
@@ -75,7 +83,7 @@ async def start_run(
         )
     agent = state.agents.get(run["owner"]) or await asyncio.to_thread(state.agent_for, run["owner"])
     state.active[thread] = run["run_id"]
-    await asyncio.to_thread(state.records.save_run, run)
+    await asyncio.to_thread(state.records.save_run, run, claim_thread=new_thread)
     state.metrics.inc("autan_runs_started_total")
     queue: asyncio.Queue[Item] = asyncio.Queue()
     task = asyncio.create_task(_drive(state, agent, run, question, resume, queue))

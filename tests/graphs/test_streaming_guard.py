@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 from autan import Agent, FunctionChatModel
@@ -58,3 +60,29 @@ def test_plain_answers_stream_unchanged(settings: Any) -> None:
     agent = _agent(settings, "One. Two. Three.", RedactPassword())
     events = list(agent.stream("count"))
     assert "".join(e.data["text"] for e in events if e.kind == "token") == "One. Two. Three."
+
+
+class RecordingRedact(RedactPassword):
+    """Redacts like its parent and notes the thread each check ran on."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def check(self, text: str, stage: str, ctx: Any) -> Verdict:
+        self.threads.append(threading.get_ident())
+        return super().check(text, stage, ctx)
+
+
+def test_astream_streams_like_stream_with_the_rails_off_the_event_loop(settings: Any) -> None:
+    rail = RecordingRedact()
+    agent = _agent(settings, "Sure. The admin password is hunter2. Anything else?", rail)
+    sync = [(e.kind, e.data) for e in agent.stream("what is the password?")]
+    rail.threads.clear()
+
+    async def collect() -> tuple[list[Any], int]:
+        events = [(e.kind, e.data) async for e in agent.astream("what is the password?")]
+        return events, threading.get_ident()
+
+    events, loop_thread = asyncio.run(collect())
+    assert events == sync
+    assert rail.threads and loop_thread not in rail.threads

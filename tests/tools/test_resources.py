@@ -82,18 +82,21 @@ def test_two_agents_with_different_memory_users_never_share_a_store(tmp_path: Pa
         assert [m["text"] for m in found["memories"]] == ["Ann's cat is named Miso"]
 
 
-def test_token_counts_are_cached_per_counter_and_bounded() -> None:
+def test_token_counts_are_cached_by_content_and_bounded() -> None:
     small = {"name": "calculator", "args": {"expression": "1"}, "id": "c"}
     big = {"name": "calculator", "args": {"expression": "9" * 400}, "id": "c"}
-    first, second = AIMessage(content="", tool_calls=[small], id="m"), HumanMessage("hi", id="h")
-    counter = TokenCounter(limit=2)
+    counter = TokenCounter(limit=3)
+    first = AIMessage(content="", tool_calls=[small], id="m")
     assert counter([first]) == approx_tokens([first])
-    same_key = AIMessage(content="", tool_calls=[big], id="m")  # same id, size and call count
-    assert counter([same_key]) == approx_tokens([first])  # the cached count: no recount
-    assert TokenCounter()([same_key]) == approx_tokens([same_key]) > counter([same_key])
-    counter([second])
-    counter([HumanMessage("another", id="n")])
-    assert len(counter.cache) <= 2
+    again = AIMessage(content="", tool_calls=[{**small, "id": "d"}], id="other")
+    assert counter([again]) == approx_tokens([first]) and len(counter.cache) == 1  # a hit
+    other_args = AIMessage(content="", tool_calls=[big], id="m")  # same id, other arguments
+    assert counter([other_args]) == approx_tokens([other_args]) > approx_tokens([first])
+    for i in range(10):  # every run's question under a new message id
+        counter([HumanMessage("what time is it?", id=f"run-{i}")])
+    assert len(counter.cache) == 3
+    counter([HumanMessage("something new", id="n")])
+    assert len(counter.cache) <= 3
 
 
 def test_planner_modules_hold_no_module_level_mutable_state() -> None:
