@@ -8,6 +8,7 @@ constrained mode of the same run. Usage: ``python benchmarks/tool_eval.py [LIMIT
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import warnings
@@ -45,8 +46,12 @@ def main() -> None:
     """Measure each category in both modes; print and record the table."""
     from autan.agents.tool_eval import evaluate, load_cases
 
-    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    free_limit = int(sys.argv[2]) if len(sys.argv) > 2 else limit
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("limit", nargs="?", type=int, default=20, help="cases per category")
+    parser.add_argument("free_limit", nargs="?", type=int, help="cases per category, free mode")
+    args = parser.parse_args()
+    limit = args.limit
+    free_limit = args.free_limit if args.free_limit is not None else limit
     rows, per_case = [], {}
     for mode, n in (("constrained", limit), ("free", free_limit)):
         model = _model(mode == "constrained")
