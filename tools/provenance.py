@@ -205,8 +205,9 @@ class Provenance:
                 tainted.append(s.origin)
         if not wholes:
             tainted += [o for o in dict.fromkeys(inside) if o not in tainted]
-        named = any(self.named(s) for s in wholes)
-        return Trace(vouched or named or (bool(wholes) and not tainted), tainted)
+        # whether the user named a record is asked only when nothing else settles it
+        settled = vouched or (bool(wholes) and not tainted)
+        return Trace(settled or any(self.named(s) for s in wholes), tainted)
 
     def named(self, record: Source) -> bool:
         """Whether the user's own words single out this ``record`` of structure values.
