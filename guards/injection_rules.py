@@ -11,9 +11,11 @@ import re
 import unicodedata
 
 from autan.guards.injection_agent_rules import AGENT_RULES
+from autan.guards.injection_jailbreak_rules import JAILBREAK_RULES
 from autan.guards.injection_normalise import decoded_base64
 from autan.guards.injection_rulebase import Rule, fold
 from autan.guards.injection_rulebase import rule as _r
+from autan.guards.injection_steering_rules import STEERING_RULES
 
 _TARGET = (
     r"(?:instructions?|\w{0,3}s\w{0,2}ruct\w{0,3}ons?|prompts?|rules|directions|directives|guidelines|context|messages?|"
@@ -171,7 +173,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-ALL_RULES: tuple[Rule, ...] = RULES + AGENT_RULES
+ALL_RULES: tuple[Rule, ...] = RULES + AGENT_RULES + STEERING_RULES + JAILBREAK_RULES
 
 # Words that mark a text as *about* injection (a question, a lesson, a detector's docs).
 _META = re.compile(
