@@ -15,6 +15,9 @@ benchmark's wording:
   the user's behalf" or "in their name".
 - **Data stealing** (InjecAgent's data stealing): handing over the principal's records to
   someone the text names, phrased as an order to the reader ("send the user's ... to").
+- **Persistence, spreading and denial of service** (Greshake et al.'s indirect injection
+  taxonomy): the text asks to be kept in the reader's memory for later conversations, to be
+  copied into every message the reader writes, or that the reader stop answering its user.
 
 Ordinary look-alikes pass: reviews saying "you should absolutely visit", newsletters with
 "make sure to ...", emails asking "in your reply, please include the order number", code
@@ -100,13 +103,13 @@ STEERING_RULES: tuple[Rule, ...] = (
     _r(
         "instruction to say a verdict on the reader's behalf",
         0.75,
-        "say|state|claim|assert|mention|respond|reply|answer|write|recommend|suggest|insist|"
+        "say|state|claim|mention|respond|reply|answer|write|recommend|insist|"
         "stress|emphasi&that&should|must|ought|absolutely|definitely|certainly|highly|strongly|"
         "best|only|top|safest|cheapest|finest|greatest|worst|better|superior|scam|unsafe|dangerous|"
         "fake|fraudulent|terrible|worth|never|always",
         _command(
-            r"(?:say|state|claim|assert|mention|respond|reply|answer|write|insist|stress|"
-            r"emphasi[sz]e|recommend|suggest)"
+            r"(?:say|state|claim|mention|respond|reply|answer|write|insist|stress|"
+            r"emphasi[sz]e|recommend)"
         )
         + r"\s+"
         rf"(?:to\s+\w+\s+)?that\s+[^\n.!?]{{0,80}}?{_ENDORSE}",
@@ -158,5 +161,34 @@ STEERING_RULES: tuple[Rule, ...] = (
         "todo|to-do&book|reserv|reservation|booking|payment|purchas|donat|buy|pay|wire|rent"
         "&0|1|2|3|4|5|6|7|8|9",
         rf"{TODO_LABEL}\s*[:!-]+\s*(?:please\s+)?{_COMMIT}\b{_CLAUSE}{{0,160}}?{_WHEN_OR_HOW_MUCH}",
+    ),
+    _r(
+        "instruction to persist in the reader's memory",
+        0.8,
+        "remember|memori|store|save|keep|add&memory|future|subsequent|later",
+        r"\b(?:remember|memori[sz]e|store|save|keep|add)\s+(?:this|these|that|the\s+following)\s+"
+        r"(?:[\w-]+\s+){0,3}?(?:in|to|into|for)\s+(?:your\s+(?:long-term\s+|permanent\s+)?memory|"
+        r"(?:all\s+)?(?:future|subsequent|later)\s+(?:conversations?|sessions?|chats?|"
+        r"interactions?|answers?|responses?))",
+    ),
+    _r(
+        "instruction to copy itself into the reader's messages",
+        0.75,
+        "copy|include|repeat|insert|add|append|paste|attach&every|all |each|any "
+        "&mail|message|repl|response|answer|post",
+        r"\b(?:copy|include|repeat|insert|add|append|paste|attach)\s+(?:this|these|the\s+following)\s+"
+        r"(?:exact\s+|whole\s+|entire\s+|same\s+)?(?:message|text|instructions?|paragraph|"
+        r"sentence|prompt|lines?)\s+(?:[\w-]+\s+){0,3}?(?:in|into|to|at\s+the\s+end\s+of)\s+"
+        r"(?:every|all|each|any)\s+(?:[\w-]+\s+)?(?:e-?mails?|messages?|repl(?:y|ies)|"
+        r"responses?|answers?|posts?)\b",
+    ),
+    _r(
+        "instruction to stop answering the reader's user",
+        0.75,
+        "user&answer|respond|help|repl|assist&not|never|refuse|don|stop",
+        r"\b(?:do\s+not|don'?t|never|refuse\s+to|stop)\s+(?:answer(?:ing)?|respond(?:ing)?\s+to|"
+        r"help(?:ing)?(?:\s+with)?|repl(?:y|ying)\s+to|assist(?:ing)?(?:\s+with)?)\s+"
+        r"(?:the\s+|your\s+|any\s+(?:of\s+the\s+)?)?users?['’]?s?\s+(?:questions?|requests?|"
+        r"quer(?:y|ies)|messages?|prompts?|tasks?)\b",
     ),
 )
