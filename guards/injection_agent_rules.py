@@ -40,9 +40,10 @@ _LINE = rf"(?:[^\n]|{_FOLD})"
 _CLAUSE = rf"(?:[^\n;!?.]|[.!?](?!\s)|{_FOLD})"
 # A to-do label where a word starts, after an underscore, or in capitals glued to the text
 # before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
-# An escaped line break ("\\nTODO") is a line start, not glue.
-_GLUED = r"(?-i:(?<=[^\s#*/(\[\-'\"“>])(?<!\\[nrt])TODO)"
-TODO_LABEL = rf"(?:(?:\b|(?<=_))(?:todo|to-do)|{_GLUED})"
+# An escaped line break ("\\nTODO") is a line start, not glue. The words come first and the
+# look-behinds after them, so the regex engine can skip ahead to a "t" (several times faster).
+_GLUED = r"(?-i:TODO(?<=[^\s#*/(\[\-'\"“>]TODO)(?<!\\[nrt]TODO))"
+TODO_LABEL = rf"(?:todo(?<![^\W_]todo)|to-do(?<![^\W_]to-do)|{_GLUED})"
 # Left out of a to-do a person writes for themselves: the reader's principal named in the
 # third person beside what an attacker wants of theirs, an order to act without asking, the
 # writer as the one the reader should act for ("tell me", "on my calendar"), or identity

@@ -147,17 +147,36 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:decode|decrypt|translate|deobfuscate)\b[\w\s,'’-]{0,40}?\b(?:and|then)\s+"
         r"(?:follow|execute|obey|run|do|perform)\b",
     ),
+    # One override in several languages, one rule per language group: each rule's anchors name
+    # its own words, so English text with "ignore ... instructions" runs none of them.
     _r(
         "foreign-language override",
         0.9,
-        "ignor|vergiss|oubli|olvida|negeer|игнорир|забудь|忽略|無視|前の指示",
+        "ignorier|vergiss",
         r"\bignorier\w*\s+(?:\w+\s+){0,3}(?:anweisungen|instruktionen|regeln|befehle|vorgaben)"
-        r"|\bvergiss\s+(?:\w+\s+){0,3}(?:anweisungen|regeln|vorgaben)"
-        r"|\bignor(?:e[zr]|ons)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
-        r"|\boublie[zr]?\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles)"
-        r"|\bignor[ae]\w*\s+(?:\w+\s+){0,3}(?:instrucciones|indicaciones|reglas|istruzioni|regole|"
+        r"|\bvergiss\s+(?:\w+\s+){0,3}(?:anweisungen|regeln|vorgaben)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "ignorez|ignorer|ignorons|oublie",
+        r"\bignor(?:e[zr]|ons)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
+        r"|\boublie[zr]?\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "ignor|olvida&instrucciones|indicaciones|reglas|istruzioni|regole|instruções|regras|"
+        "indicazioni",
+        r"\bignor[ae]\w*\s+(?:\w+\s+){0,3}(?:instrucciones|indicaciones|reglas|istruzioni|regole|"
         r"instruções|regras|indicazioni)"
-        r"|\bolvida\s+(?:\w+\s+){0,3}(?:instrucciones|reglas)|\bnegeer\s+(?:\w+\s+){0,3}instructies"
+        r"|\bolvida\s+(?:\w+\s+){0,3}(?:instrucciones|reglas)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "negeer|игнорир|забудь|忽略|無視|前の指示",
+        r"\bnegeer\s+(?:\w+\s+){0,3}instructies"
         r"|игнорир\w*\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани)|забудь\s+(?:\w+\s+){0,3}(?:инструкци|правил)"
         r"|忽略.{0,8}(?:指令|指示|说明|规则|提示)|無視.{0,8}(?:指示|命令|ルール)|前の指示",
     ),

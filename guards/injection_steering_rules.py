@@ -175,7 +175,12 @@ STEERING_RULES: tuple[Rule, ...] = (
         "instruction to copy itself into the reader's messages",
         0.75,
         "copy|include|repeat|insert|add|append|paste|attach&every|all |each|any "
-        "&mail|message|repl|response|answer|post",
+        "&mail|message|repl|response|answer|post&this message|this text|this instruction|"
+        "these instruction|this paragraph|this sentence|this prompt|this line|these line|"
+        "following message|following text|following instruction|following paragraph|"
+        "following sentence|following prompt|following line|this exact|this whole|this entire|"
+        "this same|these exact|these same|following exact|following whole|following entire|"
+        "following same",
         r"\b(?:copy|include|repeat|insert|add|append|paste|attach)\s+(?:this|these|the\s+following)\s+"
         r"(?:exact\s+|whole\s+|entire\s+|same\s+)?(?:message|text|instructions?|paragraph|"
         r"sentence|prompt|lines?)\s+(?:[\w-]+\s+){0,3}?(?:in|into|to|at\s+the\s+end\s+of)\s+"
