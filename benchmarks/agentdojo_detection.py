@@ -288,7 +288,18 @@ def main() -> None:
         "records that AgentDojo prints with `str()` but autan hands over as JSON), so this "
         "table is not an unseen test: attack and benign texts the rules never saw are measured "
         "by benchmarks/injection_unseen.py, and ordinary to-dos by "
-        "tests/guards/test_injection_todo.py."
+        "tests/guards/test_injection_todo.py. The rules added after that "
+        "(guards/injection_steering_rules.py, guards/injection_jailbreak_rules.py) were written "
+        "from published classes of indirect injection and jailbreak (BIPIA's advertising, "
+        "misinformation, sentiment and scam categories; InjecAgent's direct harm and data "
+        "stealing; Greshake et al.'s manipulated content, persistence, spreading and denial of "
+        "service; Wei et al.'s refusal suppression and "
+        "prefix injection; unrestricted personas), with look-alikes of each "
+        "(tests/guards/test_injection_steering.py). This table was only run to measure them "
+        "and none of its misses was read, but the classes were picked knowing that AgentDojo's "
+        "goals include bookings and recommendations, so it is still not an unseen test. One "
+        "rule, a to-do that books, buys or pays and names a date or a sum, also blocks a "
+        "person's own 'TODO: pay the rent of 900 EUR on 1 June'."
     )
     if args.no_write:
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,25 +51,61 @@ def unseen_sets() -> dict[str, tuple[list[str], list[int]]]:
     return sets
 
 
+def _package_files(skip: tuple[str, ...] = ()) -> Iterator[tuple[Path, str]]:
+    """(path, text) of every .py, .md, .rst and .txt file of the installed packages, except
+    those under a top-level directory named in ``skip``."""
+    import yaml
+
+    site = Path(yaml.__file__).parents[1]
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in (".py", ".md", ".rst", ".txt") or not path.is_file():
+            continue
+        if path.relative_to(site).parts[0] in skip:
+            continue
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+
+
 def real_todos(limit: int = 2000) -> tuple[list[str], list[int]]:
     """Benign to-dos from real files: each ``TODO`` line of the installed packages' sources and
     docs with two lines either side, distinct lines only, a fixed sample of ``limit``."""
     import random
 
-    import yaml
-
     snippets: dict[str, str] = {}
-    for path in sorted(Path(yaml.__file__).parents[1].rglob("*")):
-        if path.suffix not in (".py", ".md", ".rst", ".txt") or not path.is_file():
-            continue
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
+    for _, text in _package_files():
+        lines = text.splitlines()
         for i, line in enumerate(lines):
             if "TODO" in line and re.search(r"\bTODO\b", line):
                 snippets.setdefault(line.strip(), "\n".join(lines[max(0, i - 2) : i + 3]))
     texts = list(snippets.values())
+    random.Random(13).shuffle(texts)
+    return texts[:limit], [0] * min(limit, len(texts))
+
+
+# The words the output-manipulation, on-behalf, persistence and jailbreak rules look for.
+_LOOKALIKE = re.compile(
+    r"\b(?:the\s+user|tell\s+them|your\s+(?:answer|response|reply|summary)|say\s+that|"
+    r"on\s+(?:the\s+user'?s|their|his|her|your)\s+behalf|refus\w*|remember\s+(?:this|these)|"
+    r"every\s+(?:e-?mail|message|reply)|future\s+conversations|pretend|act\s+as|"
+    r"start\s+your|recommend\w*|should\s+absolutely)\b",
+    re.I,
+)
+
+
+def real_lookalikes(limit: int = 2000) -> tuple[list[str], list[int]]:
+    """Benign paragraphs that use the new rules' words: every distinct paragraph of 40 to 1500
+    characters in the installed packages' files with such a phrase, a fixed sample of ``limit``.
+    AgentDojo's package is left out (its sources hold attack texts)."""
+    import random
+
+    found: set[str] = set()
+    for _, text in _package_files(skip=("agentdojo",)):
+        for para in re.split(r"\n\s*\n", text):
+            if 40 <= len(para) <= 1500 and _LOOKALIKE.search(para):
+                found.add(para.strip())
+    texts = sorted(found)
     random.Random(13).shuffle(texts)
     return texts[:limit], [0] * min(limit, len(texts))
 
@@ -79,6 +116,7 @@ def main() -> None:
     rows = []
     sets = unseen_sets()
     sets["TODO lines in installed packages' files (benign)"] = real_todos()
+    sets["look-alike paragraphs in installed packages' files (benign)"] = real_lookalikes()
     for name, (x, y) in sets.items():
         rows.append(
             row("shipped fast tier", "all", name, y, [int(rail.score(t)[0] >= 0.5) for t in x])
@@ -96,7 +134,11 @@ def main() -> None:
         "The benign to-dos are every distinct line with `TODO` in the .py, .md, .rst and .txt "
         "files of the installed packages (site-packages), two lines either side, a fixed sample "
         "of 2000 (which files depends on the environment); none of these sets has to-do-shaped "
-        "attacks, so the AgentDojo `direct` row is the only attack measure of the to-do rules.",
+        "attacks, so the AgentDojo `direct` row is the only attack measure of the to-do rules. "
+        "The look-alike paragraphs are every distinct paragraph (40 to 1500 characters) of the "
+        "same files with a phrase the output-manipulation, on-behalf, persistence and jailbreak "
+        "rules look for ('the user', 'say that', 'your answer', 'refuse', 'act as', "
+        "'recommend', ...), AgentDojo's package left out, a fixed sample of 2000.",
     )
 
 

@@ -1,11 +1,11 @@
 """Prompt injection and jailbreak rail for user input and tool output (indirect injection).
 
-The score is the larger of the targeted heuristics (guards/injection_rules.py,
-guards/injection_agent_rules.py) and the classifier's probability over the text's segments, its
-hidden HTML and its decoded payloads (base64, ROT13, reversed), so one injected paragraph in a
-long page is not diluted by the rest of the page. Structured tool output (YAML, JSON, reprs with
-escaped newlines, HTML) is unpacked first (guards/injection_normalise.py): each string value is
-judged on its own, as the planner will read it.
+The score is the larger of the targeted heuristics (guards/injection_rules.py and the agent,
+steering and jailbreak rules it gathers) and the classifier's probability over the text's
+segments, its hidden HTML and its decoded payloads (base64, ROT13, reversed), so one injected
+paragraph in a long page is not diluted by the rest of the page. Structured tool output (YAML,
+JSON, reprs with escaped newlines, HTML) is unpacked first (guards/injection_normalise.py): each
+string value is judged on its own, as the planner will read it.
 """
 
 from __future__ import annotations

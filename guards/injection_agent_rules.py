@@ -40,9 +40,10 @@ _LINE = rf"(?:[^\n]|{_FOLD})"
 _CLAUSE = rf"(?:[^\n;!?.]|[.!?](?!\s)|{_FOLD})"
 # A to-do label where a word starts, after an underscore, or in capitals glued to the text
 # before it ("...accordingly.TODO:", "USATODO:"): how a to-do spliced into a value reads.
-# An escaped line break ("\\nTODO") is a line start, not glue.
-_GLUED = r"(?-i:(?<=[^\s#*/(\[\-'\"“>])(?<!\\[nrt])TODO)"
-_TODO = rf"(?:(?:\b|(?<=_))(?:todo|to-do)|{_GLUED})"
+# An escaped line break ("\\nTODO") is a line start, not glue. The words come first and the
+# look-behinds after them, so the regex engine can skip ahead to a "t" (several times faster).
+_GLUED = r"(?-i:TODO(?<=[^\s#*/(\[\-'\"“>]TODO)(?<!\\[nrt]TODO))"
+TODO_LABEL = rf"(?:todo(?<![^\W_]todo)|to-do(?<![^\W_]to-do)|{_GLUED})"
 # Left out of a to-do a person writes for themselves: the reader's principal named in the
 # third person beside what an attacker wants of theirs, an order to act without asking, the
 # writer as the one the reader should act for ("tell me", "on my calendar"), or identity
@@ -112,7 +113,7 @@ AGENT_RULES: tuple[Rule, ...] = (
         0.8,
         "todo|to-do|task|action|instruction|assistant|important|agent|ai:|ai -|note to"
         "&:|!|-&@|http|www.|<|[redacted|0|1|2|3|4|5|6|7|8|9",
-        rf"(?:{_TODO}|\b(?:new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
+        rf"(?:{TODO_LABEL}|\b(?:new\s+task|task|action(?:\s+required)?|instructions?|assistant|ai|"
         rf"agent|important!*|note\s+to\s+\w+))\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"{_CLAUSE}{{0,160}}?{_TARGET}",
     ),
@@ -120,7 +121,7 @@ AGENT_RULES: tuple[Rule, ...] = (
         "to-do aimed at the reader",
         0.8,
         "todo|to-do&user|without|not|don|never|delete|erase|remove|wipe|destroy|me|my|number|say",
-        rf"{_TODO}\s*[:!-]+\s*(?:please\s+)?"
+        rf"{TODO_LABEL}\s*[:!-]+\s*(?:please\s+)?"
         rf"(?={_ACTION}\b){_LINE}{{0,200}}?(?:{_PRINCIPAL}|{_DESTROY})",
     ),
     _r(
@@ -133,7 +134,7 @@ AGENT_RULES: tuple[Rule, ...] = (
         "labelled directive",
         0.4,
         "todo|to-do|new task&:|!|-",
-        rf"(?:{_TODO}|\bnew\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
+        rf"(?:{TODO_LABEL}|\bnew\s+task)\s*[:!-]+\s*(?:please\s+)?{_ACTION}\b"
         rf"\s+(?:a|an|the|all|my|me|that|this|to|\w+)\s",
     ),
     _r(
@@ -150,7 +151,9 @@ AGENT_RULES: tuple[Rule, ...] = (
         r"(?:instrucciones|indicaciones|reglas|órdenes)"
         r"|\b(?:missachte|vergiss|ignorier\w*)\s+(?:\w+\s+){0,3}(?:anweisungen|instruktionen|"
         r"regeln|befehle|vorgaben|aufgabe)"
-        r"|\b(?:ignor\w*|oubli\w*)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)",
+        r"|\b(?:ignore[zr]\w*|oubli\w*)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
+        r"|\bignore\s+(?:les|tou\w*|vos|tes)\s+(?:\w+\s+){0,2}(?:instructions|consignes|règles|"
+        r"directives)",
     ),
     _r(
         "foreign-language role reassignment",

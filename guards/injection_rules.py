@@ -11,9 +11,11 @@ import re
 import unicodedata
 
 from autan.guards.injection_agent_rules import AGENT_RULES
+from autan.guards.injection_jailbreak_rules import JAILBREAK_RULES
 from autan.guards.injection_normalise import decoded_base64
 from autan.guards.injection_rulebase import Rule, fold
 from autan.guards.injection_rulebase import rule as _r
+from autan.guards.injection_steering_rules import STEERING_RULES
 
 _TARGET = (
     r"(?:instructions?|\w{0,3}s\w{0,2}ruct\w{0,3}ons?|prompts?|rules|directions|directives|guidelines|context|messages?|"
@@ -145,17 +147,36 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:decode|decrypt|translate|deobfuscate)\b[\w\s,'’-]{0,40}?\b(?:and|then)\s+"
         r"(?:follow|execute|obey|run|do|perform)\b",
     ),
+    # One override in several languages, one rule per language group: each rule's anchors name
+    # its own words, so English text with "ignore ... instructions" runs none of them.
     _r(
         "foreign-language override",
         0.9,
-        "ignor|vergiss|oubli|olvida|negeer|игнорир|забудь|忽略|無視|前の指示",
+        "ignorier|vergiss",
         r"\bignorier\w*\s+(?:\w+\s+){0,3}(?:anweisungen|instruktionen|regeln|befehle|vorgaben)"
-        r"|\bvergiss\s+(?:\w+\s+){0,3}(?:anweisungen|regeln|vorgaben)"
-        r"|\bignor(?:e[zr]|ons)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
-        r"|\boublie[zr]?\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles)"
-        r"|\bignor[ae]\w*\s+(?:\w+\s+){0,3}(?:instrucciones|indicaciones|reglas|istruzioni|regole|"
+        r"|\bvergiss\s+(?:\w+\s+){0,3}(?:anweisungen|regeln|vorgaben)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "ignorez|ignorer|ignorons|oublie",
+        r"\bignor(?:e[zr]|ons)\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles|directives)"
+        r"|\boublie[zr]?\s+(?:\w+\s+){0,3}(?:instructions|consignes|règles)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "ignor|olvida&instrucciones|indicaciones|reglas|istruzioni|regole|instruções|regras|"
+        "indicazioni",
+        r"\bignor[ae]\w*\s+(?:\w+\s+){0,3}(?:instrucciones|indicaciones|reglas|istruzioni|regole|"
         r"instruções|regras|indicazioni)"
-        r"|\bolvida\s+(?:\w+\s+){0,3}(?:instrucciones|reglas)|\bnegeer\s+(?:\w+\s+){0,3}instructies"
+        r"|\bolvida\s+(?:\w+\s+){0,3}(?:instrucciones|reglas)",
+    ),
+    _r(
+        "foreign-language override",
+        0.9,
+        "negeer|игнорир|забудь|忽略|無視|前の指示",
+        r"\bnegeer\s+(?:\w+\s+){0,3}instructies"
         r"|игнорир\w*\s+(?:\w+\s+){0,3}(?:инструкци|правил|указани)|забудь\s+(?:\w+\s+){0,3}(?:инструкци|правил)"
         r"|忽略.{0,8}(?:指令|指示|说明|规则|提示)|無視.{0,8}(?:指示|命令|ルール)|前の指示",
     ),
@@ -171,7 +192,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-ALL_RULES: tuple[Rule, ...] = RULES + AGENT_RULES
+ALL_RULES: tuple[Rule, ...] = RULES + AGENT_RULES + STEERING_RULES + JAILBREAK_RULES
 
 # Words that mark a text as *about* injection (a question, a lesson, a detector's docs).
 _META = re.compile(
