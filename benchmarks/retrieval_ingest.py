@@ -38,6 +38,7 @@ PROFILES = [
     ("torch fp32 (anchor)", "minilm@torch"),
     ("ONNX Runtime fp32", "minilm@onnx"),
     ("ONNX Runtime int8", "minilm@onnx-int8"),
+    ("ONNX Runtime int8 v2 (plain layer norms and GELU)", "minilm@onnx-int8-v2"),
     ("model2vec, 256-d (opt-in fast)", "minilm@fast"),
 ]
 DEFAULT = f"minilm@{DEFAULT_RUNTIME}"

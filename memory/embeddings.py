@@ -1,9 +1,9 @@
 """The embedder seam: MiniLM (offline package) in several runtimes, any HF model, hashing fake.
 
 ``load_embedder(spec)`` is the one entry point; loaded models are cached per process so that
-no caller pays for a second load. Runtimes live in embed_onnx.py (the default, ONNX int8: no
-torch import), embed_torch.py and embed_static.py (model2vec); this module imports none of them
-until asked.
+no caller pays for a second load. Runtimes live in embed_onnx.py (the default, ONNX int8
+with plain layer norms: no torch import), embed_torch.py and embed_static.py (model2vec); this
+module imports none of them until asked.
 """
 
 from __future__ import annotations
@@ -93,8 +93,11 @@ def minilm_path() -> Path:
 
 MINILM = "all-MiniLM-L6-v2"
 MINILM_ALIASES = ("", "minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
-RUNTIMES = ("onnx", "onnx-int8", "torch", "torch-int8", "model2vec")
-RUNTIME_ALIASES = {"fast": "model2vec", "int8": "onnx-int8"}
+RUNTIMES = ("onnx", "onnx-int8-v2", "onnx-int8", "torch", "torch-int8", "model2vec")
+RUNTIME_ALIASES = {"fast": "model2vec", "int8": "onnx-int8-v2"}
+# ONNX int8 runtimes and the model kind each loads (model_cache.onnx_model); onnx-int8 is the
+# first graph, kept for the collections built with it.
+ONNX_INT8 = {"onnx-int8": "int8", "onnx-int8-v2": "int8-v2"}
 # fp32 in torch and in ONNX Runtime give the same vectors (cosine > 0.9999, checked at export):
 # they share one identity; every other runtime makes other vectors and records its own.
 SAME_SPACE = ("onnx", "torch")
@@ -102,7 +105,7 @@ SAME_SPACE = ("onnx", "torch")
 # (benchmarks/embedders.py) and gives a text the same vector whatever else is in its batch
 # (quantised models run one text per run: embed_onnx.py). Collections built with another
 # runtime keep theirs (``embedder_for``).
-DEFAULT_RUNTIME = "onnx-int8"
+DEFAULT_RUNTIME = "onnx-int8-v2"
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -114,7 +117,7 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if runtime not in RUNTIMES:
         raise ConfigError(
             f"unknown embedding runtime {runtime!r} in {spec!r}",
-            hint=f"use one of {', '.join(RUNTIMES)} (or 'fast'), e.g. minilm@onnx-int8",
+            hint=f"use one of {', '.join(RUNTIMES)} (or 'fast', 'int8'), e.g. minilm@int8",
         )
     return model, runtime
 
@@ -185,8 +188,8 @@ def _load(path: Path | str, base: str, runtime: str, cache: Path) -> Embedder:
         )
     from autan.memory.embed_onnx import OnnxEmbedder
 
-    int8 = runtime == "onnx-int8"
-    out = model_cache.onnx_model(cache, folder, "int8" if int8 else "fp32")
+    int8 = runtime in ONNX_INT8
+    out = model_cache.onnx_model(cache, folder, ONNX_INT8.get(runtime, "fp32"))
     return OnnxEmbedder(
         out / "model.onnx", out / "tokenizer.json", name=name, runtime=runtime, per_text=int8
     )
@@ -196,7 +199,8 @@ def _load(path: Path | str, base: str, runtime: str, cache: Path) -> Embedder:
 def load_embedder(spec: str = "minilm", cache_dir: Path | None = None) -> Embedder:
     """``minilm[@RUNTIME]`` (default), ``hashing[:DIM]``, or an HF id or local path[@RUNTIME].
 
-    Runtimes: onnx (fp32), onnx-int8, torch, torch-int8, model2vec (alias ``fast``); derived
+    Runtimes: onnx (fp32), onnx-int8-v2 (alias ``int8``), onnx-int8 (the first int8 graph),
+    torch, torch-int8, model2vec (alias ``fast``); derived
     model files are made on first use under ``cache_dir`` (default ``$AUTAN_DATA_DIR/models``).
     """
     spec = spec.strip()
@@ -218,9 +222,10 @@ def embedder_for(
     """The embedder for a collection that recorded ``recorded`` (None: new or empty).
 
     A spec naming MiniLM without a runtime follows the collection (``minilm`` on a collection
-    built with ``minilm@onnx-int8`` loads that); any other spec is used as given, and the store
-    refuses it if it makes other vectors than the collection holds. Given ``dim_of`` (the
-    collection's dimension), a followed MiniLM loads only when a first text needs it.
+    built with ``minilm@onnx-int8`` loads that, not the default onnx-int8-v2); any other spec is
+    used as given, and the store refuses it if it makes other vectors than the collection holds.
+    Given ``dim_of`` (the collection's dimension), a followed MiniLM loads only when a first
+    text needs it.
     """
     if recorded and is_default_minilm(spec) and (followed := spec_for(recorded)):
         if dim_of is not None:

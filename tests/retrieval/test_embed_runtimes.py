@@ -28,11 +28,12 @@ TEXTS = [
 def test_specs_and_identities() -> None:
     assert parse_spec("minilm") == ("minilm", None)
     assert parse_spec("minilm@fast") == ("minilm", "model2vec")
-    assert parse_spec("/models/e5@int8") == ("/models/e5", "onnx-int8")
+    assert parse_spec("/models/e5@int8") == ("/models/e5", "onnx-int8-v2")
     with pytest.raises(ConfigError, match="unknown embedding runtime"):
         parse_spec("minilm@tpu")
     assert spec_for("all-MiniLM-L6-v2") == "minilm@onnx"  # fp32, the identity before int8
-    assert spec_for("all-MiniLM-L6-v2@onnx-int8") == "minilm@onnx-int8"
+    assert spec_for("all-MiniLM-L6-v2@onnx-int8") == "minilm@onnx-int8"  # the first int8 graph
+    assert spec_for("all-MiniLM-L6-v2@onnx-int8-v2") == "minilm@onnx-int8-v2"
     assert spec_for("hashing-256") is None
     with pytest.raises(ConfigError, match="local model folder"):
         load_embedder("/no/such/model@onnx")
@@ -53,18 +54,23 @@ def test_onnx_fp32_matches_torch_and_int8_is_close(model_cache: Path) -> None:
     torch_e = load_embedder("minilm@torch", model_cache)
     onnx_e = load_embedder("minilm@onnx", model_cache)
     int8_e = load_embedder("minilm@onnx-int8", model_cache)
+    v2_e = load_embedder("minilm@onnx-int8-v2", model_cache)
     ref = np.asarray(torch_e.embed(TEXTS))
     fp32, int8 = np.asarray(onnx_e.embed(TEXTS)), np.asarray(int8_e.embed(TEXTS))
+    v2 = np.asarray(v2_e.embed(TEXTS))
     assert np.min(np.sum(ref * fp32, axis=1)) > 0.9999
-    assert 0.95 < np.min(np.sum(ref * int8, axis=1)) < 0.99999
+    for vectors in (int8, v2):
+        assert 0.95 < np.min(np.sum(ref * vectors, axis=1)) < 0.99999
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert np.min(np.sum(int8 * v2, axis=1)) > 0.99  # one quantisation, two graphs
     assert onnx_e.name == torch_e.name == "all-MiniLM-L6-v2"  # same vectors, one identity
     assert int8_e.name == "all-MiniLM-L6-v2@onnx-int8"
-    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
+    assert v2_e.name == "all-MiniLM-L6-v2@onnx-int8-v2"
 
 
 @pytest.mark.slow
-def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path) -> None:
-    load_embedder("minilm@onnx-int8", model_cache)  # exported (with torch) once, here
+def test_default_runtime_is_onnx_int8_v2_and_loads_without_torch(model_cache: Path) -> None:
+    load_embedder("minilm@onnx-int8-v2", model_cache)  # exported (with torch) once, here
     probe = (
         "import sys; from pathlib import Path\n"
         "from autan.memory.embeddings import load_embedder\n"
@@ -74,7 +80,7 @@ def test_default_runtime_is_onnx_int8_and_loads_without_torch(model_cache: Path)
     out = subprocess.run(
         [sys.executable, "-c", probe, str(model_cache)], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["all-MiniLM-L6-v2@onnx-int8", "384", "False", "False"]
+    assert out.stdout.split() == ["all-MiniLM-L6-v2@onnx-int8-v2", "384", "False", "False"]
 
 
 @pytest.mark.slow
@@ -96,6 +102,7 @@ def test_a_collection_keeps_its_runtime(
     assert cites[0]["source"].endswith("guide/files.md")
     assert embedder_for("minilm", "all-MiniLM-L6-v2").name == "all-MiniLM-L6-v2"
     assert embedder_for("minilm", "all-MiniLM-L6-v2@onnx-int8").name.endswith("@onnx-int8")
+    assert embedder_for("minilm", "all-MiniLM-L6-v2@onnx-int8-v2").name.endswith("@onnx-int8-v2")
 
 
 @pytest.mark.slow
