@@ -264,16 +264,8 @@ def test_a_bad_delegation_setting_stops_the_cli_with_file_line_and_field(
 ) -> None:
     bad = tmp_path / "policy.yaml"
     bad.write_text(f"version: 1\nstages: {{}}\ncapabilities:\n  {field}: {value}\n", "utf-8")
-    flow = tmp_path / "flow.yaml"
-    flow.write_text(
-        "name: w\nsteps:\n  - {id: w, tool: write_file, args: {path: out.txt, content: hi}}\n",
-        encoding="utf-8",
-    )
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
     monkeypatch.setenv("AUTAN_GUARDS__POLICY", str(bad))
-    monkeypatch.setenv("AUTAN_WORKSPACE", str(workspace))
-    assert main(["run", str(flow)]) == 2
+    monkeypatch.setenv("AUTAN_WORKSPACE", str(tmp_path))
+    assert main(["ask", "--model", "scripted:builtin", "hello"]) == 2
     err = capsys.readouterr().err.strip()
     assert f"{bad}:4" in err and f"capabilities.{field}" in err and "\n" not in err
-    assert not (workspace / "out.txt").exists()
