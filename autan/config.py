@@ -177,6 +177,7 @@ class CustomToolSettings(BaseModel):
     args: dict[str, str] = Field(default_factory=dict)
     requires_approval: bool = False
     structure: list[str] | None = None  # result fields the platform sets (tools/fields.py)
+    public_read: bool | None = None  # fetches public pages anonymously (tools/delegation.py)
 
 
 class McpServerSettings(BaseModel):

@@ -24,6 +24,10 @@ from benchmarks._report import report  # noqa: E402
 
 WEAKER = "direct"  # the template detection withholds least often: the capability layer shows
 ENDORSED = {"endorse": "searched"}  # the opt-in trade-off: utility back, attacks ride along
+UNDELEGATED = {"follow_links": "none", "addresses": "none"}  # before links and addresses
+ANY_LINK = {"follow_links": "any"}  # any link written verbatim anywhere: wider than the default
+DELEGATION_OFF = "follow_links: none, addresses: none"
+ANY = "follow_links: any"
 
 HEADERS = [
     "suite",
@@ -112,7 +116,12 @@ def notes(result: Report, seconds: float, limit: int | None) -> str:
         f"under the `{WEAKER}` template, which detection withholds least often, so the capability "
         "layer's share of `all` shows; then every suite with the opt-in `endorse: searched` "
         "(values read from what the user's request names or searches for vouch like the user's "
-        "own; docs/security.md). Variant rows' `x undefended` is against the first rows' anchor. "
+        "own; docs/security.md); then every suite with `follow_links: none, addresses: none` "
+        "(the default policy before a public read could follow a link written in the channel, "
+        "inbox or file the user names, and before the one address on a page the user names by "
+        "its address could vouch for the person the user names), and slack with the wider "
+        "`follow_links: any` (a link written verbatim anywhere the run read). "
+        "Variant rows' `x undefended` is against the first rows' anchor. "
         "'Utility if a human approves': the same no-attack runs with every question approved "
         "(without an attack every question is about the user's own request); an extra column, "
         "the worst case is the column before it.\n"
@@ -140,6 +149,14 @@ def variants(result: Report, limit: int | None) -> dict[str, dict[str, Cell]]:
             suite, ("capability", "all"), result.attack, limit, capability=ENDORSED
         )
         out[f"{suite}, endorse: searched"] = cells
+    for suite in SUITES:
+        cells, _ = run_suite(
+            suite, ("capability", "all"), result.attack, limit, capability=UNDELEGATED
+        )
+        out[f"{suite}, {DELEGATION_OFF}"] = cells
+    out[f"slack, {ANY}"], _ = run_suite(
+        "slack", ("capability", "all"), result.attack, limit, capability=ANY_LINK
+    )
     return out
 
 
@@ -155,7 +172,7 @@ def main() -> None:
     anchors = {
         f"{s}, {v}": c["none"].utility
         for s, c in result.cells.items()
-        for v in ("endorse: searched", "no structure fields")
+        for v in ("endorse: searched", "no structure fields", DELEGATION_OFF, ANY)
     }
     report(
         "Prompt injection: worst case on AgentDojo",

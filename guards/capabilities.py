@@ -13,6 +13,11 @@ phishing travels, but so is a forwarded document that merely quotes one.
 call that reads the file, URL, sender, channel or search the user's request names) vouches for
 the values in it, because the user delegated the choice to it. An attacker who writes that very
 content can then steer the call (docs/security.md; measured in docs/benchmarks.md).
+
+``follow_links`` and ``addresses`` (on by default) are two narrower delegations the user's own
+words make (tools/delegation.py): a public read may fetch a link written verbatim in the channel,
+inbox or file the user names; the one e-mail address on a page the user names by its address
+vouches for the person the user names.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autan.guards.base import Verdict
+from autan.tools import delegation
 from autan.tools.provenance import Provenance
 from autan.tools.spec import UNDECLARED, ArgKind, Effect, ToolSpec
 
@@ -53,6 +59,8 @@ class CapabilityPolicy(BaseModel):
     exempt_tools: list[str] = Field(default_factory=list)
     endorse: Literal["none", "named", "searched"] = "none"
     text_links: bool = False  # also trace the URLs and addresses inside free-text arguments
+    follow_links: Literal["none", "named", "any"] = "named"
+    addresses: Literal["none", "named"] = "named"
 
     def designators(self, spec: ToolSpec) -> dict[str, ArgKind]:
         """The arguments by which a call designates what it reads (see ``Provenance.designated``).
@@ -80,6 +88,7 @@ class CapabilityPolicy(BaseModel):
         reasons = [
             reason
             for arg, kind in self._checked(spec, args)
+            if not self._delegated(arg, kind, spec, args, ledger)
             if (reason := self._reason(arg, args[arg], kind, ledger))
         ]
         if not reasons:
@@ -92,6 +101,21 @@ class CapabilityPolicy(BaseModel):
             return [(a, None) for a in args]
         kinds = {*self.kinds, ArgKind.TEXT} if self.text_links else set(self.kinds)
         return [(a, k) for a, k in spec.args.items() if k in kinds and a in args]
+
+    def _delegated(
+        self,
+        arg: str,
+        kind: ArgKind | None,
+        spec: ToolSpec,
+        args: Mapping[str, Any],
+        ledger: Provenance,
+    ) -> bool:
+        """Whether the user's words delegated this value to content they name (delegation.py)."""
+        if kind == ArgKind.URL and spec.public_read:
+            return delegation.followed(args[arg], ledger, self.follow_links)
+        if kind == ArgKind.RECIPIENT and self.addresses == "named":
+            return delegation.addressed(arg, args[arg], spec, args, ledger)
+        return False
 
     def _reason(self, arg: str, value: Any, kind: ArgKind | None, ledger: Provenance) -> str:
         text = kind == ArgKind.TEXT and ArgKind.TEXT not in self.kinds

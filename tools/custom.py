@@ -98,7 +98,7 @@ def _declared(tool: BaseTool, entry: CustomToolSettings) -> BaseTool:
     """Apply the config's declaration on top of the tool's own."""
     own = spec_of(tool)
     if entry.effect is None and entry.trust is None and not entry.args:
-        if not entry.requires_approval and entry.structure is None:
+        if not entry.requires_approval and entry.structure is None and entry.public_read is None:
             return tool
     return declare(
         tool,
@@ -107,6 +107,7 @@ def _declared(tool: BaseTool, entry: CustomToolSettings) -> BaseTool:
         args={**own.args, **entry.args},
         requires_approval=entry.requires_approval or own.requires_approval,
         structure=own.structure if entry.structure is None else entry.structure,
+        public_read=own.public_read if entry.public_read is None else entry.public_read,
     )
 
 

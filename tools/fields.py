@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from autan.tools.provenance import strings
+from autan.tools.provenance import ledger_text, strings
+from autan.tools.spec import Trust
 
 _GONE = object()  # a subtree taken whole into the structure
 
@@ -97,3 +98,28 @@ def has_text(value: Any) -> bool:
     if isinstance(value, list | tuple | set):
         return any(has_text(v) for v in value)
     return str(value).strip() != ""
+
+
+def entry(
+    trust: Trust,
+    origin: str,
+    raw: Any,
+    structure: Sequence[str] = (),
+    endorsed: bool = False,
+    **how: bool,
+) -> dict[str, Any]:
+    """A raw result as a ledger entry kept in state: free text apart from structure values.
+
+    ``structure`` is the tool's declared structure field paths; they are split out only of an
+    untrusted result (a trusted one vouches whole), one list of values per record. ``how``: the
+    ``links`` and ``addressed`` flags (tools/delegation.py).
+    """
+    found, rest = records(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
+    return {
+        "trust": trust.value,
+        "origin": origin,
+        "text": ledger_text(rest) if has_text(rest) else "",
+        "endorsed": endorsed,
+        **how,
+        "structure": [values for values, _ in found],
+    }

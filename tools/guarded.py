@@ -19,8 +19,10 @@ from langchain_core.tools import BaseTool
 
 from autan import tracing
 from autan.guards.base import GuardRunner, Stage, Verdict, combine
+from autan.tools import delegation
 from autan.tools.base import ToolOutput, ToolResult, fail, run_output
-from autan.tools.provenance import Provenance, entry
+from autan.tools.fields import entry
+from autan.tools.provenance import Provenance
 from autan.tools.spec import UNDECLARED, ArgKind, Trust, spec_of
 
 Ask = Callable[[str, Verdict], Verdict]
@@ -221,6 +223,11 @@ class GuardedTools:
         return Screened(current, None, recorded)
 
     @property
+    def labels(self) -> bool:
+        """Whether results get designation labels (the capability policy is on)."""
+        return self.guards.capabilities is not None
+
+    @property
     def endorses(self) -> bool:
         """Whether the capability policy endorses designated content (``endorse`` not ``none``)."""
         caps = self.guards.capabilities
@@ -241,12 +248,26 @@ class GuardedTools:
     def entry(
         self, tool: BaseTool, args: Mapping[str, Any], out: ToolOutput, ledger: Provenance
     ) -> dict[str, Any]:
-        """The ledger entry of a result as kept in state (``provenance.entry``).
+        """The ledger entry of a typed result as kept in state (``labelled``)."""
+        return self.labelled(tool, args, out.to_dict(), out.trust, ledger)
 
-        Its trust label, and the tool's declared structure fields apart from its free text.
+    def labelled(
+        self,
+        tool: BaseTool,
+        args: Mapping[str, Any],
+        raw: Any,
+        trust: Trust,
+        ledger: Provenance,
+        origin: str = "",
+    ) -> dict[str, Any]:
+        """The ledger entry of a raw result (``fields.entry``; ``ledger``: before the call).
+
+        Its trust label, the tool's declared structure fields apart from its free text, and what
+        the user's words designated or delegated to it (``endorsed``, tools/delegation.py).
         """
         endorsed = self.endorsed(tool, args, ledger)
-        return entry(out.trust, tool.name, out.to_dict(), spec_of(tool).structure, endorsed)
+        how = delegation.flags(spec_of(tool), args, ledger) if self.labels else {}
+        return entry(trust, origin or tool.name, raw, spec_of(tool).structure, endorsed, **how)
 
     def output(
         self,

@@ -106,14 +106,20 @@ class Source:
     origin: str
     text: str
     endorsed: bool = False  # untrusted content the user designated (see ``designated``)
+    # Delegated by the user's own words (tools/delegation.py): links here may be followed by a
+    # public read; the one e-mail address here vouches for the person the user named.
+    links: bool = False
+    addressed: bool = False
     structural: bool = False
     flat: str = ""
     numbers: frozenset[float] = frozenset()
     atoms: frozenset[str] = frozenset()  # a structural source's whole values, in every spelling
     atom_numbers: frozenset[float] = frozenset()
     values: tuple[str, ...] = ()  # a structural source's values, normalised, in order
+    raw: str = ""  # the text as written (verbatim comparisons: tools/delegation.py)
 
     def __post_init__(self) -> None:
+        self.raw = self.text
         if self.structural:
             values = [v for v in self.text.split("\n") if v.strip()]
             self.values = tuple(norm(v) for v in values)
@@ -144,11 +150,23 @@ class Provenance:
 
     sources: list[Source] = field(default_factory=list)
 
-    def add(self, trust: Trust | str, origin: str, value: Any, endorsed: bool = False) -> None:
-        """Record ``value`` (any JSON-like value) as seen, with its trust and origin."""
+    def add(
+        self,
+        trust: Trust | str,
+        origin: str,
+        value: Any,
+        endorsed: bool = False,
+        links: bool = False,
+        addressed: bool = False,
+    ) -> None:
+        """Record ``value`` (any JSON-like value) as seen, with its trust and origin.
+
+        ``links``, ``addressed``: what the user's words delegated to it (``Source``).
+        """
         text = "\n".join(strings(value))
         if text.strip():
-            self.sources.append(Source(Trust(trust), origin, text, endorsed))
+            source = Source(Trust(trust), origin, text, endorsed, links=links, addressed=addressed)
+            self.sources.append(source)
 
     def add_structure(self, origin: str, values: Sequence[str]) -> None:
         """Record the values of one record's structure fields (set by the platform, fields.py).
@@ -165,7 +183,10 @@ class Provenance:
     def restore(self, entry: Mapping[str, Any]) -> None:
         """Record a ledger entry as kept in state (``entry`` below)."""
         origin = str(entry["origin"])
-        self.add(entry["trust"], origin, entry["text"], bool(entry.get("endorsed")))
+        links, addressed = bool(entry.get("links")), bool(entry.get("addressed"))
+        self.add(
+            entry["trust"], origin, entry["text"], bool(entry.get("endorsed")), links, addressed
+        )
         kept = entry.get("structure") or []
         if kept and all(isinstance(v, str) for v in kept):  # one flat list: a single record
             kept = [kept]
@@ -367,27 +388,6 @@ def _embedded(value: str, number: float | None) -> list[Piece]:
     if len(text) <= 200:
         found.append(Piece([text], [text], number))
     return found + links(text)
-
-
-def entry(
-    trust: Trust, origin: str, raw: Any, structure: Sequence[str] = (), endorsed: bool = False
-) -> dict[str, Any]:
-    """A raw result as a ledger entry kept in state: free text apart from structure values.
-
-    ``structure`` is the tool's declared structure field paths; they are split out only of an
-    untrusted result (a trusted one vouches whole), one list of values per record
-    (tools/fields.py).
-    """
-    from autan.tools.fields import has_text, records
-
-    found, rest = records(raw, structure) if trust == Trust.UNTRUSTED else ([], raw)
-    return {
-        "trust": trust.value,
-        "origin": origin,
-        "text": ledger_text(rest) if has_text(rest) else "",
-        "endorsed": endorsed,
-        "structure": [values for values, _ in found],
-    }
 
 
 def ledger_text(value: Any) -> str:

@@ -60,6 +60,9 @@ class ToolSpec:
     requires_approval: bool = False  # a human approves every call before it runs
     # Field paths of the result the platform sets (ids, headers, member lists): see tools/fields.py
     structure: tuple[str, ...] = ()
+    # It only reads a public page, anonymously: no cookies, credentials or user headers, public
+    # addresses only (fetch_url). Such a fetch may follow a link the user pointed at.
+    public_read: bool = False
 
     def args_of(self, kind: ArgKind) -> list[str]:
         """Names of the arguments that carry ``kind``."""
@@ -77,10 +80,14 @@ def declare(
     args: Mapping[str, ArgKind | str] | None = None,
     requires_approval: bool = False,
     structure: Sequence[str] = (),
+    public_read: bool = False,
 ) -> BaseTool:
     """Attach a declaration to ``tool`` (returned for chaining); bad values raise ConfigError.
 
     ``structure``: the result's field paths the platform sets, not a third party (tools/fields.py).
+    ``public_read``: the tool only fetches public pages without ambient authority (no cookies,
+    credentials or user headers; public addresses only), so it may follow a link found in
+    content the user's request names (docs/security.md).
     """
     try:
         spec = ToolSpec(
@@ -89,6 +96,7 @@ def declare(
             args=MappingProxyType({k: ArgKind(v) for k, v in (args or {}).items()}),
             requires_approval=requires_approval,
             structure=field_paths(structure),
+            public_read=bool(public_read),
         )
     except ValueError as exc:
         raise ConfigError(

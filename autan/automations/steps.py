@@ -24,7 +24,7 @@ from autan.guards.base import GuardRunner, Verdict, passthrough_runner
 from autan.tools.base import run_output
 from autan.tools.guarded import Ask, GuardedTools, deny
 from autan.tools.idempotency import keyed
-from autan.tools.provenance import Provenance, entry, ledger_text
+from autan.tools.provenance import Provenance, ledger_text
 from autan.tools.registry import ToolRegistry
 from autan.tools.spec import Trust, spec_of
 
@@ -175,8 +175,7 @@ def guarded_tool(
             return _refused(step, screened.refused, denied)
         args = screened.args
     raw = execute(env, run_id, name, step, tool_body(env, step, ctx, args))
-    spec = spec_of(tool)
-    seen = entry(spec.output_trust, name, raw, spec.structure)
+    seen = runner.labelled(tool, args, raw, spec_of(tool).output_trust, book, origin=name)
     out = runner.output(tool.name, raw, ask=asking(ask, denied), facts=facts)
     if out.result.get("ok") is False and raw.get("ok") is not False:  # the output was withheld
         refused = _refused(step, out.result, denied)

@@ -42,6 +42,7 @@ class Declared:
     trust: Trust
     args: Mapping[str, ArgKind] = field(default_factory=lambda: MappingProxyType({}))
     structure: tuple[str, ...] = ()
+    public_read: bool = False  # reads a public page anonymously (tools/delegation.py)
 
 
 def _d(effect: Effect, trust: Trust, **args: ArgKind) -> Declared:
@@ -172,8 +173,16 @@ _STRUCTURE: dict[str, tuple[str, ...]] = {
 }
 
 
+# AgentDojo's web is a dict of pages: a GET carries no cookie, credential or header of the
+# user's, and reaches no private network, like autan's fetch_url.
+_PUBLIC_READ = {"get_webpage"}
+
+
 def _with_structure(rows: Mapping[str, Declared]) -> dict[str, Declared]:
-    return {n: Declared(d.effect, d.trust, d.args, _STRUCTURE.get(n, ())) for n, d in rows.items()}
+    return {
+        n: Declared(d.effect, d.trust, d.args, _STRUCTURE.get(n, ()), n in _PUBLIC_READ)
+        for n, d in rows.items()
+    }
 
 
 DECLARATIONS: Mapping[str, Declared] = MappingProxyType(
@@ -185,12 +194,12 @@ DECLARATIONS: Mapping[str, Declared] = MappingProxyType(
 _LISTINGS = {n for n, d in TRAVEL.items() if d.trust == U and "reviews" not in n}
 TRUSTED_LISTINGS: Mapping[str, Declared] = MappingProxyType(
     {
-        n: Declared(d.effect, T, d.args, d.structure) if n in _LISTINGS else d
+        n: Declared(d.effect, T, d.args, d.structure, d.public_read) if n in _LISTINGS else d
         for n, d in DECLARATIONS.items()
     }
 )
 
 # The declarations before field-level provenance: every untrusted result untrusted all through.
 WHOLE_OUTPUTS: Mapping[str, Declared] = MappingProxyType(
-    {n: Declared(d.effect, d.trust, d.args) for n, d in DECLARATIONS.items()}
+    {n: Declared(d.effect, d.trust, d.args, (), d.public_read) for n, d in DECLARATIONS.items()}
 )

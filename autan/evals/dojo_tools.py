@@ -113,6 +113,7 @@ def wrap_function(
         output_trust=declared.trust,
         args=dict(declared.args),
         structure=declared.structure,
+        public_read=declared.public_read,
     )
 
 

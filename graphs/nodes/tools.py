@@ -105,8 +105,9 @@ def make_tools_node(ctx: AgentContext) -> Node:
         results, runnable, verdicts = screen_all(state, calls, facts)
         outs = run_calls(ctx, runnable, runner) if runnable else []
         results.update({(c["id"] or ""): o.to_dict() for c, o in zip(runnable, outs, strict=True)})
-        # the ledger before this step's results (they vouch for nothing); only endorsement reads it
-        book = ledger(state, ctx.instructions) if runner.endorses else Provenance()
+        # the ledger before this step's results (they vouch for nothing): what the user's words
+        # designate or delegate to a result is read from it, and only the capability policy asks
+        book = ledger(state, ctx.instructions) if runner.labels else Provenance()
         seen = [
             runner.entry(ctx.tools.get(c["name"]), c["args"], o, book)
             for c, o in zip(runnable, outs, strict=True)

@@ -196,8 +196,19 @@ def test_docs_table_is_the_declaration_table() -> None:
 
 
 def test_explain_names_the_argument_value_and_source_of_each_question(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from autan.guards.policy import DEFAULT_POLICY
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")  # links and addresses delegated to no page
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        text.replace("follow_links: named", "follow_links: none").replace(
+            "addresses: named", "addresses: none"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AUTAN_GUARDS__POLICY", str(policy))
     sample = ("--suite", "slack", "--limit", "10", "--layers", "capability")
     code, out, _ = _cli(capsys, *sample)
     assert code == 0 and "questions without an attack" not in out

@@ -77,6 +77,7 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             effect = "egress"
             requires_approval = true
             structure = ["output"]
+            public_read = true
             """
         ),
         encoding="utf-8",
@@ -112,6 +113,8 @@ def test_declarations_come_from_the_tool_and_the_config(user_module: Path) -> No
     assert spec_of(registry.get("careful_shout")).effect is Effect.EGRESS
     assert spec_of(registry.get("careful_shout")).structure == ("output",)
     assert spec_of(registry.get("shout")).structure == ()
+    assert spec_of(registry.get("careful_shout")).public_read
+    assert not spec_of(registry.get("shout")).public_read
 
 
 def test_a_tool_that_fails_to_import_is_one_line_and_the_rest_work(

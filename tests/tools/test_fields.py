@@ -8,8 +8,8 @@ import pytest
 
 from autan.errors import ConfigError
 from autan.tools.base import make_tool, ok
-from autan.tools.fields import records, split
-from autan.tools.provenance import Provenance, Trace, entry
+from autan.tools.fields import entry, records, split
+from autan.tools.provenance import Provenance, Trace
 from autan.tools.spec import ArgKind, Trust, declare, spec_of
 
 INBOX = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpcore
@@ -72,6 +73,7 @@ class WebFetcher:
                 "Accept": ACCEPT,
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
+            cookies=_no_cookies(),  # anonymous: a page's cookie never rides a later fetch
         )
         self._limiter = HostLimiter(web.per_host_concurrency, web.per_host_rate_per_s)
         self._cache = PageCache(cache_dir, web.cache_ttl_s) if cache_dir else None
@@ -182,3 +184,8 @@ class WebFetcher:
         except AutanError:
             return 599, ""
         return page.status, page.body.decode("utf-8", errors="replace")
+
+
+def _no_cookies() -> CookieJar:
+    """A cookie jar that keeps nothing: every fetch is anonymous (docs/security.md)."""
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))

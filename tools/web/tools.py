@@ -154,6 +154,7 @@ def make_fetch_url(settings: Settings) -> BaseTool:
         output_trust=Trust.UNTRUSTED,
         args={"url": "url"},
         structure=PAGE_STRUCTURE,
+        public_read=True,  # no cookies, credentials or user headers; public addresses only
     )
 
 
