@@ -1,16 +1,18 @@
-"""Calls without a grammar: the formats small models write, argument types, the unforced warning."""
+"""Calls without a grammar: formats small models write, argument types, prefilled forced calls."""
 
 from __future__ import annotations
 
 import warnings
 
 import pytest
-from langchain_core.messages import HumanMessage
+import torch
+from langchain_core.messages import AIMessage, HumanMessage
 
 from autan.agents.models.arg_coercion import coerce, coerce_args
 from autan.agents.models.base import openai_tools
 from autan.agents.models.call_parsing import extract_calls
-from autan.agents.models.mistral_local import MUST_CALL, LocalChatModel, UnforcedCallWarning
+from autan.agents.models.call_stop import CallClosed
+from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.template_format import TemplateFormat
 from autan.agents.models.tiny import tiny_chat_dir
 from autan.config import Settings
@@ -87,28 +89,59 @@ def free_model(settings: Settings) -> LocalChatModel:
     return LocalChatModel.from_settings(str(tiny_chat_dir()), settings)
 
 
-def test_unforceable_tool_choice_warns_once_and_asks_in_the_prompt(
+def _ids(model: LocalChatModel, text: str) -> list[int]:
+    fmt = model.runtime.format
+    assert isinstance(fmt, TemplateFormat)
+    return list(fmt.tokenizer.encode(text, add_special_tokens=False))
+
+
+def test_forced_choice_without_a_grammar_starts_the_reply_as_a_call(
     free_model: LocalChatModel,
 ) -> None:
-    free_model.runtime.extras.pop("warned_unforced", None)
     kwargs = {"tools": openai_tools(TOOLS), "tool_choice": "any"}
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the opening forces the call: nothing to warn about
         plan = free_model._plan([HumanMessage("weather?")], None, kwargs)
-        free_model._plan([HumanMessage("weather?")], None, kwargs)
-    assert [w.category for w in seen] == [UnforcedCallWarning]
-    assert "cannot force a call" in str(seen[0].message)
     assert not plan.grammar and plan.kwargs["logits_processor"] == []
     fmt = free_model.runtime.format
-    assert isinstance(fmt, TemplateFormat)
-    assert MUST_CALL in fmt.tokenizer.decode(plan.prompt)
-    eos = fmt.eos_ids[0]
-    text = 'Calling: [forecast(city="Oslo", days="2")]'
-    ids = list(fmt.tokenizer.encode(text, add_special_tokens=False))
-    reply = free_model.reply(plan, [*ids, eos])
+    assert fmt.decode(plan.prefill) == '{"name": "' and plan.prompt[-len(plan.prefill) :] == (
+        plan.prefill
+    )
+    written = _ids(free_model, 'Forecast", "arguments": {"city": "Oslo", "days": "2"}}')
+    reply = free_model.reply(plan, plan.prefill + written)  # stopped where the call closed
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
         ("forecast", {"city": "Oslo", "days": 2})
     ]
+    assert reply.content == "" and reply.response_metadata["finish_reason"] == "tool_calls"
+    assert reply.usage_metadata and reply.usage_metadata["output_tokens"] == len(written)
+
+
+def test_a_named_tool_is_opened_with_its_name_and_the_model_writes_the_arguments(
+    free_model: LocalChatModel,
+) -> None:
+    kwargs = {"tools": openai_tools(TOOLS), "tool_choice": "convert"}
+    plan = free_model._plan([HumanMessage("2 euros in yen?")], None, kwargs)
+    assert free_model.runtime.format.decode(plan.prefill) == ('{"name": "convert", "arguments": {')
+    reply = free_model.invoke([HumanMessage("2 euros in yen?")], **kwargs)
+    assert isinstance(reply, AIMessage) and not plan.grammar
+    written = str(reply.tool_calls or reply.invalid_tool_calls)
+    assert reply.tool_calls or reply.invalid_tool_calls, "a forced reply is read as a call"
+    assert "convert" in written
+
+
+def test_the_generation_stops_where_the_prefilled_call_closes(
+    free_model: LocalChatModel,
+) -> None:
+    fmt = free_model.runtime.format
+    plan = free_model._plan(
+        [HumanMessage("weather?")], None, {"tools": openai_tools(TOOLS), "tool_choice": "any"}
+    )
+    start = len(plan.prompt) - len(plan.prefill)
+    stop = CallClosed(fmt, start)
+    open_ids = plan.prompt + _ids(free_model, 'forecast", "arguments": {"city": "}"')
+    closed_ids = open_ids + _ids(free_model, "}} and then prose")
+    assert not bool(stop(torch.tensor([open_ids]), torch.zeros(1))[0])
+    assert bool(stop(torch.tensor([closed_ids]), torch.zeros(1))[0])
 
 
 def test_forced_calls_use_the_grammar_by_default(settings: Settings) -> None:
