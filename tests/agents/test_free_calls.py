@@ -10,11 +10,12 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from autan.agents.models.arg_coercion import coerce, coerce_args
 from autan.agents.models.base import openai_tools
-from autan.agents.models.call_parsing import extract_calls
+from autan.agents.models.call_parsing import extract_calls, parse_calls, resolve_names
 from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.template_format import TemplateFormat
 from autan.agents.models.tiny import tiny_chat_dir
+from autan.agents.models.tool_prompt import call_opener, describe_tools
 from autan.config import Settings
 from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from tests.agents.test_local_constrained import TOOLS
@@ -152,3 +153,49 @@ def test_forced_calls_use_the_grammar_by_default(settings: Settings) -> None:
         warnings.simplefilter("error")
         plan = model._plan([HumanMessage("weather?")], None, kwargs)
     assert plan.grammar
+
+
+def test_python_constants_in_json_and_near_miss_names_are_read() -> None:
+    text = '{"name": "Math.Hypot", "arguments": {"x": 3, "y": True, "note": "False", "z": None}}'
+    parsed = resolve_names(parse_calls(text), NAMES)
+    assert [(c["name"], c["args"]) for c in parsed.tool_calls] == [
+        ("math_hypot", {"x": 3, "y": True, "note": "False", "z": None})
+    ]
+    unknown = resolve_names(parse_calls('{"name": "weather", "arguments": {}}'), NAMES)
+    assert unknown.tool_calls[0]["name"] == "weather"
+    twins = resolve_names(
+        parse_calls('{"name": "GetX", "arguments": {}}'), frozenset({"get_x", "getX"})
+    )
+    assert twins.tool_calls[0]["name"] == "GetX", "two tools match: the name is left as written"
+
+
+def test_tools_are_described_as_signatures_with_a_neutral_call_shape() -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "book",
+            "description": "Book a table.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "Where."},
+                    "size": {"type": "integer", "default": 2},
+                    "slot": {"type": "string", "enum": ["lunch", "dinner"]},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "where": {"type": "object", "properties": {"lat": {"type": "number"}}},
+                },
+                "required": ["city", "slot"],
+            },
+        },
+    }
+    text = describe_tools([tool])
+    shape, listing = text.split("Tools:\n")
+    assert "book" not in shape and '"<tool name>"' in shape
+    assert listing.splitlines()[:3] == [
+        'book(city: string, size: integer = 2, slot: "lunch" | "dinner", '
+        "tags: array of string (optional), where: {lat: number} (optional))",
+        "    Book a table.",
+        "    city: Where.",
+    ]
+    assert call_opener([tool]) == '{"name": "book", "arguments": {'
+    assert call_opener([tool, tool]) == '{"name": "'
