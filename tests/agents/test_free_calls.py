@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from autan.agents.models.arg_coercion import coerce, coerce_args
 from autan.agents.models.base import openai_tools
@@ -128,6 +128,11 @@ def test_a_named_tool_is_opened_with_its_name_and_the_model_writes_the_arguments
     written = str(reply.tool_calls or reply.invalid_tool_calls)
     assert reply.tool_calls or reply.invalid_tool_calls, "a forced reply is read as a call"
     assert "convert" in written
+    chunks = list(free_model.stream([HumanMessage("2 euros in yen?")], **kwargs))
+    assert all(c.content == "" for c in chunks), "the opened call is never streamed as text"
+    last = chunks[-1]
+    assert isinstance(last, AIMessageChunk) and last.tool_call_chunks
+    assert last.tool_call_chunks[0]["name"] == "convert"
 
 
 def test_the_generation_stops_where_the_prefilled_call_closes(
