@@ -78,8 +78,10 @@ def main() -> None:
         notes=(
             f"First {limit} cases per category constrained, {free_limit} free; forced calls "
             "(`tool_choice` any) except `irrelevance` (auto, a call is possible in both modes). "
-            "Free means no grammar: the prompt asks for the call and autan reads JSON, tags, "
-            "fences or Python call syntax. Projected `autan eval tools --limit 50` (four "
+            "Free means no grammar: a forced reply is started with the call's opening "
+            '(`{"name": "`, or the name and `"arguments": {` when one tool is offered), the '
+            "model writes the rest unchecked, and autan reads JSON, tags, fences or Python call "
+            "syntax. Projected `autan eval tools --limit 50` (four "
             f"categories, both modes, parallel timed as multiple): {projected / 60:.1f} min "
             f"with {torch.get_num_threads()} torch thread(s)."
         ),

@@ -18,6 +18,8 @@ _ID = re.compile(r"^[A-Za-z0-9]{9}$")
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 _FENCED = re.compile(r"^```(?:json)?\s*(.*?)\s*(?:```)?$", re.S)
 _CLOSERS = {"{": "}", "[": "]"}
+_PY_CONSTANTS = re.compile(r'"(?:\\.|[^"\\])*"|\b(True|False|None)\b')
+_AS_JSON = {"True": "true", "False": "false", "None": "null"}
 
 
 @dataclass
@@ -51,6 +53,11 @@ def _close_truncated(text: str) -> str:
     return tail + "".join(reversed(stack))
 
 
+def _json_constant(match: re.Match[str]) -> str:
+    """Python's ``True``/``False``/``None`` outside strings as JSON's; strings unchanged."""
+    return _AS_JSON[match.group(1)] if match.group(1) else match.group(0)
+
+
 def loads_lenient(text: str) -> Any:
     """``json.loads`` that also accepts fences, trailing prose, trailing commas, truncation."""
     body = text.strip()
@@ -60,7 +67,7 @@ def loads_lenient(text: str) -> Any:
     start = min((i for i in (body.find("["), body.find("{")) if i >= 0), default=-1)
     if start < 0:
         raise ValueError("no JSON object or array found")
-    body = body[start:]
+    body = _PY_CONSTANTS.sub(_json_constant, body[start:])
     attempts = (body, re.sub(r",\s*([}\]])", r"\1", body))
     for candidate in (*attempts, _close_truncated(attempts[1])):
         try:
@@ -257,3 +264,40 @@ def _balanced(text: str) -> str:
             if depth == 0:
                 return text[: i + 1]
     return text
+
+
+def value_closed(text: str) -> bool:
+    """True once the JSON object or array that ``text`` starts with has closed."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text.lstrip():
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth <= 0:
+                return True
+    return False
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def resolve_names(parsed: ParsedCalls, names: frozenset[str]) -> ParsedCalls:
+    """Calls whose name differs from one tool's only in case or punctuation take that name.
+
+    Small models write ``Get_Weather`` or ``get.weather`` for ``get_weather``; a name that
+    matches no tool, or several, is left as written.
+    """
+    folded: dict[str, list[str]] = {}
+    for name in names:
+        folded.setdefault(_folded(name), []).append(name)
+    for call in parsed.tool_calls:
+        matches = folded.get(_folded(call["name"]), [])
+        if call["name"] not in names and len(matches) == 1:
+            call["name"] = matches[0]
+    return parsed

@@ -12,18 +12,12 @@ import json
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    SystemMessage,
-    ToolCallChunk,
-)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
@@ -35,14 +29,16 @@ from autan.agents.models.call_parsing import (
     extract_calls,
     looks_like_call,
     parse_calls,
+    resolve_names,
+    value_closed,
 )
+from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
 from autan.config import Settings
 from autan.errors import BackendError, ModelOutputError, UserInputError
 
 _FORCE = ("any", "required")
-MUST_CALL = "A tool call is required: reply with only the JSON call for the request, no other text."
 
 
 class UnforcedCallWarning(UserWarning):
@@ -60,7 +56,7 @@ class _Plan:
     kwargs: dict[str, Any]
     tools: list[dict[str, Any]]
     stops: list[str]
-    prefilled_call: bool = False
+    prefill: list[int] = field(default_factory=list)
     grammar: bool = False
     forced: bool = False
 
@@ -147,15 +143,13 @@ class LocalChatModel(ToolBindingChatModel):
             tools = [t for t in tools if t["function"]["name"] == force]
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
-        if force and fmt.tool_call_token is None and not (self.constrained or self.force_calls):
-            messages = [*messages, SystemMessage(content=MUST_CALL)]  # asked, since not forced
         plan = _Plan(fmt.encode(messages, tools), self._sampling(kwargs), tools, [])
         plan.stops, plan.forced = list(self.stops(stop) or []), bool(force)
         self._shape(plan, kwargs.get("parallel_tool_calls") is not False)
         return plan
 
     def _shape(self, plan: _Plan, parallel: bool) -> None:
-        """How a call is produced: the grammar, a prefilled call token, or free text."""
+        """How a call is produced: the grammar, a prefilled call token or opening, or text."""
         fmt, processors = self.runtime.format, []
         token = fmt.tool_call_token
         if plan.tools and (
@@ -169,10 +163,12 @@ class LocalChatModel(ToolBindingChatModel):
             )
             plan.grammar = True
         elif plan.forced and token is not None:
-            plan.prompt.append(token)
-            plan.prefilled_call = True
+            plan.prefill = [token]
+        elif plan.forced and plan.tools and hasattr(fmt, "open_call"):
+            plan.prefill = fmt.open_call(plan.tools)  # the model writes the rest, no grammar
         elif plan.forced and plan.tools:
             self._warn_unforced()
+        plan.prompt.extend(plan.prefill)
         plan.kwargs["logits_processor"] = processors
 
     def _warn_unforced(self) -> None:
@@ -181,7 +177,7 @@ class LocalChatModel(ToolBindingChatModel):
         if not extras.get("warned_unforced"):
             extras["warned_unforced"] = True
             warnings.warn(
-                f"{self.model_id} has no tool-call token and constrained decoding is off "
+                f"{self.model_id} has no tool-call token or prompt and constrained decoding is off "
                 "(force_calls=False), so tool_choice 'any' or a tool name cannot force a call; "
                 "the model may answer in text",
                 UnforcedCallWarning,
@@ -217,11 +213,13 @@ class LocalChatModel(ToolBindingChatModel):
         return args
 
     def _run(self, plan: _Plan, streamer: Any = None) -> list[int]:
-        """Generate; the new token ids (the prefilled call token included)."""
+        """Generate; the new token ids (the prefill included)."""
         rt = self.runtime
         ids = torch.tensor([plan.prompt], device=rt.model.device)
         stopping: list[Any] = [TextStop(rt.format, len(plan.prompt), plan.stops)]
         stopping = stopping if plan.stops else []
+        if plan.prefill and self.runtime.format.tool_call_token is None:
+            stopping.append(CallClosed(rt.format, len(plan.prompt) - len(plan.prefill)))
         if isinstance(streamer, TokenQueue):
             stopping.append(streamer)
         with rt.lock, torch.inference_mode():
@@ -238,7 +236,7 @@ class LocalChatModel(ToolBindingChatModel):
             except (RuntimeError, ValueError) as exc:
                 raise BackendError(f"local generation failed: {exc}") from exc
         new = [int(t) for t in out[0, len(plan.prompt) :]]
-        return ([plan.prompt[-1]] if plan.prefilled_call else []) + new
+        return plan.prefill + new
 
     def reply(self, plan: _Plan, new_ids: list[int]) -> AIMessage:
         """The AI message for generated ids: text, parsed calls, finish reason and usage."""
@@ -257,7 +255,7 @@ class LocalChatModel(ToolBindingChatModel):
             calls, text = self._prompted_calls(plan, text, ended or stopped, new_ids)
         calls.tool_calls = coerce_calls(calls.tool_calls, plan.tools)
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
-        generated = len(new_ids) - int(plan.prefilled_call)
+        generated = len(new_ids) - len(plan.prefill)
         return AIMessage(
             content=text.strip(),
             tool_calls=calls.tool_calls,
@@ -274,15 +272,16 @@ class LocalChatModel(ToolBindingChatModel):
         self, plan: _Plan, text: str, finished: bool, new_ids: list[int]
     ) -> tuple[ParsedCalls, str]:
         """Calls written as text by a model with no call token, and the text left."""
-        parsed = ParsedCalls()
+        parsed, names = ParsedCalls(), frozenset(t["function"]["name"] for t in plan.tools)
         if looks_like_call(text):
+            finished = finished or value_closed(text)
             if not finished:
                 self._refuse_cut_call(plan, new_ids)
             parsed = parse_calls(text) if finished else cut_off(text, self._limit(plan))
+            parsed = resolve_names(parsed, names)
             if parsed.tool_calls:
                 return parsed, ""
         if not plan.grammar:
-            names = frozenset(t["function"]["name"] for t in plan.tools)
             found = extract_calls(text, names, search=plan.forced)
             if found.tool_calls:
                 return found, ""
@@ -297,7 +296,7 @@ class LocalChatModel(ToolBindingChatModel):
     def _refuse_cut_call(self, plan: _Plan, new_ids: list[int]) -> None:
         """A grammar-constrained call cut by the token budget is an error, never a dropped call."""
         limit = self._limit(plan)
-        if plan.grammar and len(new_ids) - int(plan.prefilled_call) >= limit:
+        if plan.grammar and len(new_ids) - len(plan.prefill) >= limit:
             raise ModelOutputError(
                 f"the constrained tool call did not fit in max_tokens={limit}; "
                 "the model's output was cut off before the call closed",
@@ -328,8 +327,8 @@ class LocalChatModel(ToolBindingChatModel):
         worker = threading.Thread(target=self._worker, args=(plan, tokens), daemon=True)
         worker.start()
         decoding = Decoding(self.runtime.format, plan.stops, guard_json=bool(plan.tools))
-        if plan.prefilled_call:
-            decoding.push(plan.prompt[-1])
+        for token in plan.prefill:
+            decoding.push(token)
         try:
             for token in tokens:
                 piece = decoding.push(token)

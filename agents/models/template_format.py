@@ -1,8 +1,8 @@
 """The fallback prompt format for models without tool tokens: their own chat template.
 
-Tools are described in the system prompt, calls are JSON written as text, and tool results go
-back as user turns, so any instruct model with a chat template (Mistral v0.1/v0.2, SmolLM2,
-Llama...) can call tools. Replies are parsed by ``call_parsing``.
+Tools are described in the system prompt (``tool_prompt``), calls are JSON written as text, and
+tool results go back as user turns, so any instruct model with a chat template (Mistral
+v0.1/v0.2, SmolLM2, Llama...) can call tools. Replies are parsed by ``call_parsing``.
 """
 
 from __future__ import annotations
@@ -14,26 +14,12 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from autan.agents.models.mistral_format import message_text
+from autan.agents.models.tool_prompt import TOOLS_PROMPT, call_opener, describe_tools
 from autan.errors import ConfigError, UserInputError
 
-TOOLS_PROMPT = (
-    "You can call tools. To call one, reply with only a JSON object of the form "
-    '{"name": "<tool name>", "arguments": {"<argument>": <value>}} '
-    "(a JSON list of such objects for several calls) and nothing else; take the tool name and "
-    "the arguments from the list below and the values from the conversation. Otherwise answer "
-    "in plain text.\nTools:\n"
-)
+__all__ = ["TOOLS_PROMPT", "TemplateFormat", "describe_tools", "to_chat"]
+
 _END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
-
-
-def describe_tools(tools: Sequence[dict[str, Any]]) -> str:
-    """The tool section of the system prompt: the call shape, then one JSON line per tool.
-
-    The shape is neutral (no real tool with made-up values), so a small model has nothing to
-    copy but the form.
-    """
-    lines = [json.dumps(t["function"], separators=(",", ":")) for t in tools]
-    return TOOLS_PROMPT + "\n".join(lines)
 
 
 def _role_and_text(message: BaseMessage) -> tuple[str, str]:
@@ -123,6 +109,11 @@ class TemplateFormat:
     def decode(self, ids: Sequence[int]) -> str:
         """Text of ``ids`` without special tokens."""
         return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
+
+    def open_call(self, tools: Sequence[dict[str, Any]]) -> list[int]:
+        """Token ids that start the reply to a forced call (``tool_prompt.call_opener``)."""
+        ids = self.tokenizer.encode(call_opener(tools), add_special_tokens=False)
+        return [int(i) for i in ids]
 
     def split_call(self, ids: Sequence[int]) -> tuple[list[int], list[int] | None]:
         """No call token: the whole reply is text, parsed for JSON calls afterwards."""

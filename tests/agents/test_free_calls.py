@@ -1,18 +1,21 @@
-"""Calls without a grammar: the formats small models write, argument types, the unforced warning."""
+"""Calls without a grammar: formats small models write, argument types, prefilled forced calls."""
 
 from __future__ import annotations
 
 import warnings
 
 import pytest
-from langchain_core.messages import HumanMessage
+import torch
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 
 from autan.agents.models.arg_coercion import coerce, coerce_args
 from autan.agents.models.base import openai_tools
-from autan.agents.models.call_parsing import extract_calls
-from autan.agents.models.mistral_local import MUST_CALL, LocalChatModel, UnforcedCallWarning
+from autan.agents.models.call_parsing import extract_calls, parse_calls, resolve_names
+from autan.agents.models.call_stop import CallClosed
+from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.template_format import TemplateFormat
 from autan.agents.models.tiny import tiny_chat_dir
+from autan.agents.models.tool_prompt import call_opener, describe_tools
 from autan.config import Settings
 from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from tests.agents.test_local_constrained import TOOLS
@@ -87,28 +90,64 @@ def free_model(settings: Settings) -> LocalChatModel:
     return LocalChatModel.from_settings(str(tiny_chat_dir()), settings)
 
 
-def test_unforceable_tool_choice_warns_once_and_asks_in_the_prompt(
+def _ids(model: LocalChatModel, text: str) -> list[int]:
+    fmt = model.runtime.format
+    assert isinstance(fmt, TemplateFormat)
+    return list(fmt.tokenizer.encode(text, add_special_tokens=False))
+
+
+def test_forced_choice_without_a_grammar_starts_the_reply_as_a_call(
     free_model: LocalChatModel,
 ) -> None:
-    free_model.runtime.extras.pop("warned_unforced", None)
     kwargs = {"tools": openai_tools(TOOLS), "tool_choice": "any"}
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the opening forces the call: nothing to warn about
         plan = free_model._plan([HumanMessage("weather?")], None, kwargs)
-        free_model._plan([HumanMessage("weather?")], None, kwargs)
-    assert [w.category for w in seen] == [UnforcedCallWarning]
-    assert "cannot force a call" in str(seen[0].message)
     assert not plan.grammar and plan.kwargs["logits_processor"] == []
     fmt = free_model.runtime.format
-    assert isinstance(fmt, TemplateFormat)
-    assert MUST_CALL in fmt.tokenizer.decode(plan.prompt)
-    eos = fmt.eos_ids[0]
-    text = 'Calling: [forecast(city="Oslo", days="2")]'
-    ids = list(fmt.tokenizer.encode(text, add_special_tokens=False))
-    reply = free_model.reply(plan, [*ids, eos])
+    assert fmt.decode(plan.prefill) == '{"name": "' and plan.prompt[-len(plan.prefill) :] == (
+        plan.prefill
+    )
+    written = _ids(free_model, 'Forecast", "arguments": {"city": "Oslo", "days": "2"}}')
+    reply = free_model.reply(plan, plan.prefill + written)  # stopped where the call closed
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
         ("forecast", {"city": "Oslo", "days": 2})
     ]
+    assert reply.content == "" and reply.response_metadata["finish_reason"] == "tool_calls"
+    assert reply.usage_metadata and reply.usage_metadata["output_tokens"] == len(written)
+
+
+def test_a_named_tool_is_opened_with_its_name_and_the_model_writes_the_arguments(
+    free_model: LocalChatModel,
+) -> None:
+    kwargs = {"tools": openai_tools(TOOLS), "tool_choice": "convert"}
+    plan = free_model._plan([HumanMessage("2 euros in yen?")], None, kwargs)
+    assert free_model.runtime.format.decode(plan.prefill) == ('{"name": "convert", "arguments": {')
+    reply = free_model.invoke([HumanMessage("2 euros in yen?")], **kwargs)
+    assert isinstance(reply, AIMessage) and not plan.grammar
+    written = str(reply.tool_calls or reply.invalid_tool_calls)
+    assert reply.tool_calls or reply.invalid_tool_calls, "a forced reply is read as a call"
+    assert "convert" in written
+    chunks = list(free_model.stream([HumanMessage("2 euros in yen?")], **kwargs))
+    assert all(c.content == "" for c in chunks), "the opened call is never streamed as text"
+    last = chunks[-1]
+    assert isinstance(last, AIMessageChunk) and last.tool_call_chunks
+    assert last.tool_call_chunks[0]["name"] == "convert"
+
+
+def test_the_generation_stops_where_the_prefilled_call_closes(
+    free_model: LocalChatModel,
+) -> None:
+    fmt = free_model.runtime.format
+    plan = free_model._plan(
+        [HumanMessage("weather?")], None, {"tools": openai_tools(TOOLS), "tool_choice": "any"}
+    )
+    start = len(plan.prompt) - len(plan.prefill)
+    stop = CallClosed(fmt, start)
+    open_ids = plan.prompt + _ids(free_model, 'forecast", "arguments": {"city": "}"')
+    closed_ids = open_ids + _ids(free_model, "}} and then prose")
+    assert not bool(stop(torch.tensor([open_ids]), torch.zeros(1))[0])
+    assert bool(stop(torch.tensor([closed_ids]), torch.zeros(1))[0])
 
 
 def test_forced_calls_use_the_grammar_by_default(settings: Settings) -> None:
@@ -119,3 +158,49 @@ def test_forced_calls_use_the_grammar_by_default(settings: Settings) -> None:
         warnings.simplefilter("error")
         plan = model._plan([HumanMessage("weather?")], None, kwargs)
     assert plan.grammar
+
+
+def test_python_constants_in_json_and_near_miss_names_are_read() -> None:
+    text = '{"name": "Math.Hypot", "arguments": {"x": 3, "y": True, "note": "False", "z": None}}'
+    parsed = resolve_names(parse_calls(text), NAMES)
+    assert [(c["name"], c["args"]) for c in parsed.tool_calls] == [
+        ("math_hypot", {"x": 3, "y": True, "note": "False", "z": None})
+    ]
+    unknown = resolve_names(parse_calls('{"name": "weather", "arguments": {}}'), NAMES)
+    assert unknown.tool_calls[0]["name"] == "weather"
+    twins = resolve_names(
+        parse_calls('{"name": "GetX", "arguments": {}}'), frozenset({"get_x", "getX"})
+    )
+    assert twins.tool_calls[0]["name"] == "GetX", "two tools match: the name is left as written"
+
+
+def test_tools_are_described_as_signatures_with_a_neutral_call_shape() -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "book",
+            "description": "Book a table.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "Where."},
+                    "size": {"type": "integer", "default": 2},
+                    "slot": {"type": "string", "enum": ["lunch", "dinner"]},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "where": {"type": "object", "properties": {"lat": {"type": "number"}}},
+                },
+                "required": ["city", "slot"],
+            },
+        },
+    }
+    text = describe_tools([tool])
+    shape, listing = text.split("Tools:\n")
+    assert "book" not in shape and '"<tool name>"' in shape
+    assert listing.splitlines()[:3] == [
+        'book(city: string, size: integer = 2, slot: "lunch" | "dinner", '
+        "tags: array of string (optional), where: {lat: number} (optional))",
+        "    Book a table.",
+        "    city: Where.",
+    ]
+    assert call_opener([tool]) == '{"name": "book", "arguments": {'
+    assert call_opener([tool, tool]) == '{"name": "'
