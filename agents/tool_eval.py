@@ -215,6 +215,38 @@ def run_case(
     return AIMessage(content=str(whole.content), tool_calls=list(whole.tool_calls))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one case: right or not, why not, and the calls the model made."""
+
+    ok: bool
+    why: str
+    calls: list[dict[str, Any]]
+
+
+def outcome(
+    model: BaseChatModel,
+    case: Case,
+    choice: str | None,
+    check: Callable[..., dict[str, Any]],
+) -> Outcome:
+    """Run and judge one case."""
+    reply = run_case(model, case, tool_choice_for(case.category, choice), prose_is_final(model))
+    ok, why = judge(case, reply, check)
+    return Outcome(ok, why, [{c["name"]: c.get("args")} for c in reply.tool_calls])
+
+
+def tally(category: str, mode: str, cases: Sequence[Case], outcomes: Sequence[Outcome]) -> Score:
+    """The score of ``outcomes``, given in the order of ``cases``."""
+    score = Score(category, mode)
+    for case, out in zip(cases, outcomes, strict=True):
+        score.total += 1
+        score.correct += int(out.ok)
+        if not out.ok:
+            score.failures.append({"id": case.id, "why": out.why, "calls": out.calls})
+    return score
+
+
 def evaluate(
     model: BaseChatModel,
     cases: Sequence[Case],
@@ -222,20 +254,13 @@ def evaluate(
     choice: str | None = None,
     progress: Callable[[], None] | None = None,
 ) -> Score:
-    """Score ``model`` on ``cases`` (all of one category)."""
-    check, early = checker(), prose_is_final(model)
-    score = Score(cases[0].category if cases else "", mode)
+    """Score ``model`` on ``cases`` (all of one category), in this process."""
+    check, outcomes = checker(), []
     for case in cases:
-        reply = run_case(model, case, tool_choice_for(case.category, choice), early)
-        ok, why = judge(case, reply, check)
-        score.total += 1
-        score.correct += int(ok)
-        if not ok:
-            calls = [{c["name"]: c.get("args")} for c in reply.tool_calls]
-            score.failures.append({"id": case.id, "why": why, "calls": calls})
+        outcomes.append(outcome(model, case, choice, check))
         if progress is not None:
             progress()
-    return score
+    return tally(cases[0].category if cases else "", mode, cases, outcomes)
 
 
 def markdown(model: str, scores: Sequence[Score]) -> str:
