@@ -17,7 +17,7 @@ import torch
 from transformers import StoppingCriteria
 from transformers.generation.streamers import BaseStreamer
 
-from autan.agents.models.call_parsing import looks_like_call
+from autan.agents.models.call_parsing import group_end, looks_like_call
 
 _END = object()
 _FENCE = re.compile(r"```[A-Za-z_]*[ \t]*\n?")
@@ -46,25 +46,6 @@ class TextStop(StoppingCriteria):
         return torch.full((input_ids.shape[0],), hit, dtype=torch.bool, device=input_ids.device)
 
 
-def _group_end(body: str) -> int:
-    """Where the bracket group ``body`` opens closes (brackets in strings ignored), or -1."""
-    depth, quote, escaped = 0, "", False
-    for i, ch in enumerate(body):
-        if quote:
-            escaped, quote = (
-                (False, quote) if escaped else (ch == "\\", "" if ch == quote else quote)
-            )
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth <= 0:
-                return i + 1
-    return -1
-
-
 def _moved_on(rest: str, follow: str) -> bool:
     """Whether ``rest`` has begun and cannot be the start of ``follow`` (another call)."""
     return bool(rest) and not follow.startswith(rest[: len(follow)])
@@ -85,7 +66,7 @@ def call_complete(text: str) -> bool:
         if body.count(_TAG) != body.count(_TAG_END):
             return False
         return _moved_on(body[body.rfind(_TAG_END) + len(_TAG_END) :].lstrip(), _TAG)
-    end = _group_end(body) if _CALL_START.match(body) else -1
+    end = group_end(body) if _CALL_START.match(body) else -1
     if end < 0 or not body.startswith("{"):
         return end > 0
     return _moved_on(body[end:].lstrip(" ,\n"), "{")
