@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
-from autan.agents.tool_eval import Case, Outcome, Score, checker, outcome, tally
+from autan.agents.tool_eval import Case, Outcome, Score, checker, chunks, outcomes, tally
 from autan.config import Settings
 from autan.errors import AutanError, BackendError
 
@@ -82,13 +82,13 @@ def _autan_warnings(seen: Sequence[warnings.WarningMessage]) -> list[tuple[str, 
     return [(str(w.message), w.category) for w in seen if w.category.__module__.startswith("autan")]
 
 
-def _judge(mode: str, case: Case, choice: str | None) -> tuple[Outcome, list[Any]]:
-    """Worker side: one case with this worker's model for ``mode``, and autan's warnings."""
+def _judge(mode: str, cases: Sequence[Case], choice: str | None) -> tuple[list[Outcome], list[Any]]:
+    """Worker side: a group of cases with this worker's model for ``mode``, autan's warnings."""
     if "error" in _WORKER:
         raise _WORKER["error"]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        out = outcome(_WORKER["models"][mode], case, choice, _WORKER["check"])
+        out = outcomes(_WORKER["models"][mode], cases, choice, _WORKER["check"])
     return out, _WORKER.pop("warnings", []) + _autan_warnings(seen)
 
 
@@ -105,9 +105,10 @@ def evaluate_parallel(
 
     ``settings`` maps each mode's name to the settings its model is loaded with.
     """
-    jobs = [(m, c, i) for m in settings for c in categories for i in range(len(categories[c]))]
+    groups = {c: chunks(cases) for c, cases in categories.items()}
+    jobs = [(m, c, i) for m in settings for c in groups for i in range(len(groups[c]))]
     threads = max(1, usable_cpus() // workers)
-    results: dict[tuple[str, str, int], Outcome] = {}
+    results: dict[tuple[str, str, int], list[Outcome]] = {}
     pool = ProcessPoolExecutor(
         workers,
         mp_context=get_context("spawn"),
@@ -115,21 +116,22 @@ def evaluate_parallel(
         initargs=(spec, dict(settings), threads),
     )
     try:
-        futures: dict[Future[tuple[Outcome, list[Any]]], tuple[str, str, int]] = {
-            pool.submit(_judge, m, categories[c][i], choice): (m, c, i) for m, c, i in jobs
+        futures: dict[Future[tuple[list[Outcome], list[Any]]], tuple[str, str, int]] = {
+            pool.submit(_judge, m, groups[c][i], choice): (m, c, i) for m, c, i in jobs
         }
         for done in as_completed(futures):
             results[futures[done]], said = done.result()
             for message, category in said:
                 warnings.warn(message, category, stacklevel=2)
-            if progress is not None:
-                progress()
+            for _ in results[futures[done]]:
+                if progress is not None:
+                    progress()
     except BrokenProcessPool as exc:
         raise BackendError(f"an eval worker died: {exc}", hint="run with --workers 1") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [
-        tally(c, m, cases, [results[(m, c, i)] for i in range(len(cases))])
+        tally(c, m, cases, [o for i in range(len(groups[c])) for o in results[(m, c, i)]])
         for m in settings
         for c, cases in categories.items()
     ]

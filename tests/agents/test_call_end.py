@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 import torch
+from langchain_core.messages import HumanMessage
 from transformers import LogitsProcessor
 
 from autan.agents.models.local_stopping import call_complete
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.tiny import tiny_chat_dir
 from autan.config import Settings
+from autan.errors import UserInputError
 from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from tests.agents.test_local_constrained import TOOLS
 
@@ -102,3 +104,35 @@ def test_prose_before_a_call_and_tagged_calls_run_until_the_model_moves_on(
     reply = bound.invoke("Weather in Oslo?")
     assert len(reply.tool_calls) == 2
     assert reply.usage_metadata["output_tokens"] == len(tag) * 2 + 1
+
+
+def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
+    """Grammar-free conversations decoded together read as each does alone (fp32, greedy)."""
+    from autan.agents.models.local_batch import replies
+
+    settings.model.constrained = settings.model.force_calls = False
+    settings.model.max_new_tokens = 12
+    settings.model.dtype = "float32"
+    model = LocalChatModel.from_settings(str(tiny_chat_dir()), settings)
+    generate, calls = model.runtime.model.generate, []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["input_ids"].shape[0])
+        return generate(*args, **kwargs)
+
+    bound: Any = model.bind_tools(TOOLS, tool_choice="auto")
+    asks = ["Weather in Oslo?", "Convert 3 euros to yen, please, exactly.", "Hi"]
+    requests = [([HumanMessage(content=a)], dict(bound.kwargs)) for a in asks]
+    requests.append(([HumanMessage(content="x")], {**bound.kwargs, "tool_choice": "nowhere"}))
+    model.runtime.model.generate = counted
+    try:
+        together = replies(model, requests)
+        alone = [bound.invoke(a) for a in asks]
+    finally:
+        model.runtime.model.generate = generate
+    assert calls[0] == 3 and calls[1:] == [1, 1, 1]  # one batch of the three, then each alone
+    assert [(r.content, r.tool_calls) for r in together[:3]] == [
+        (r.content, r.tool_calls) for r in alone
+    ]
+    assert [r.usage_metadata["output_tokens"] for r in together[:3]] == [12, 12, 12]
+    assert isinstance(together[3], UserInputError)  # a refused conversation, in its place
