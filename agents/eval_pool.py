@@ -61,6 +61,21 @@ def auto_workers(spec: str, settings: Settings) -> int:
     return max(1, min(usable_cpus(), MAX_AUTO_WORKERS))
 
 
+def pinned(spec: str, settings: Settings) -> Settings:
+    """``settings`` with the dtype this process would choose, so every worker loads the same.
+
+    On a CPU the automatic choice is a timing probe, and workers probing a busy machine could
+    differ, and with them the numbers each computes.
+    """
+    from autan.agents.models.local_loading import choose_device, choose_dtype, dtype_name
+    from autan.agents.models.spec import parse_spec
+
+    if parse_spec(spec)[0] != "local" or settings.model.dtype != "auto":
+        return settings
+    name = dtype_name(choose_dtype(choose_device(settings.model.device), "auto"))
+    return settings.model_copy(update={"model": settings.model.model_copy(update={"dtype": name})})
+
+
 def _start(spec: str, settings: Mapping[str, Settings], threads: int) -> None:
     """Worker start: torch threads, then each mode's model (they share one runtime)."""
     import torch
@@ -113,7 +128,7 @@ def evaluate_parallel(
         workers,
         mp_context=get_context("spawn"),
         initializer=_start,
-        initargs=(spec, dict(settings), threads),
+        initargs=(spec, {m: pinned(spec, s) for m, s in settings.items()}, threads),
     )
     try:
         futures: dict[Future[tuple[list[Outcome], list[Any]]], tuple[str, str, int]] = {

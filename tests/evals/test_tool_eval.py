@@ -193,3 +193,18 @@ def test_a_worker_that_cannot_load_the_model_fails_the_run_with_its_error(settin
     cats = {"irrelevance": load_cases("irrelevance", 2)}
     with pytest.raises(UserInputError, match="no model at"):
         evaluate_parallel("local:./nowhere", {"free": settings}, cats, workers=2)
+
+
+def test_workers_load_the_dtype_the_parent_chose(settings: Any) -> None:
+    """On a CPU the automatic dtype is a timing probe; workers must not each probe for their own."""
+    from autan.agents.eval_pool import pinned
+    from autan.agents.models.local_loading import choose_device, choose_dtype, dtype_name
+    from autan.agents.models.tiny import tiny_chat_dir
+
+    assert settings.model.dtype == "auto"
+    spec = f"local:{tiny_chat_dir()}"
+    chosen = dtype_name(choose_dtype(choose_device(settings.model.device), "auto"))
+    assert pinned(spec, settings).model.dtype == chosen
+    assert pinned("scripted:builtin", settings).model.dtype == "auto"
+    settings.model.dtype = "float32"
+    assert pinned(spec, settings).model.dtype == "float32"
