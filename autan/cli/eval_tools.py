@@ -52,12 +52,14 @@ def _scores(
     from rich.console import Console
     from rich.progress import Progress
 
-    from autan.agents.eval_pool import auto_workers, evaluate_parallel
+    from autan.agents.eval_pool import auto_workers, evaluate_parallel, usable_cpus
     from autan.agents.models.spec import load_model
     from autan.agents.tool_eval import evaluate
 
-    count = workers or auto_workers(spec, next(iter(settings.values())))
     total = sum(len(v) for v in cats.values()) * len(settings)
+    count = auto_workers(spec, next(iter(settings.values())))
+    if workers is not None and spec.startswith("local:"):  # other models answer elsewhere
+        count = min(workers, usable_cpus())
     count = min(count, total) or 1
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("BFCL", total=total)
@@ -91,7 +93,10 @@ def eval_tools(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="processes (default: one per core for a small local model)"
+            "--workers",
+            min=1,
+            help="processes for a local: model, at most one per core (default: one per core "
+            "for a small model on the CPU)",
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
