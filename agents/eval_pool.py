@@ -107,6 +107,21 @@ def _judge(mode: str, cases: Sequence[Case], choice: str | None) -> tuple[list[O
     return out, _WORKER.pop("warnings", []) + _autan_warnings(seen)
 
 
+def _collect(
+    futures: Mapping[Future[tuple[list[Outcome], list[Any]]], tuple[str, str, int]],
+    results: dict[tuple[str, str, int], list[Outcome]],
+    progress: Callable[[], None] | None,
+) -> None:
+    """Gather each group's verdicts as it finishes; show workers' warnings; tick per case."""
+    for done in as_completed(futures):
+        results[futures[done]], said = done.result()
+        for message, category in said:
+            warnings.warn(message, category, stacklevel=3)
+        for _ in results[futures[done]]:
+            if progress is not None:
+                progress()
+
+
 def evaluate_parallel(
     spec: str,
     settings: Mapping[str, Settings],
@@ -131,16 +146,8 @@ def evaluate_parallel(
         initargs=(spec, {m: pinned(spec, s) for m, s in settings.items()}, threads),
     )
     try:
-        futures: dict[Future[tuple[list[Outcome], list[Any]]], tuple[str, str, int]] = {
-            pool.submit(_judge, m, groups[c][i], choice): (m, c, i) for m, c, i in jobs
-        }
-        for done in as_completed(futures):
-            results[futures[done]], said = done.result()
-            for message, category in said:
-                warnings.warn(message, category, stacklevel=2)
-            for _ in results[futures[done]]:
-                if progress is not None:
-                    progress()
+        futures = {pool.submit(_judge, m, groups[c][i], choice): (m, c, i) for m, c, i in jobs}
+        _collect(futures, results, progress)
     except BrokenProcessPool as exc:
         raise BackendError(f"an eval worker died: {exc}", hint="run with --workers 1") from None
     finally:

