@@ -215,6 +215,76 @@ def run_case(
     return AIMessage(content=str(whole.content), tool_calls=list(whole.tool_calls))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one case: right or not, why not, and the calls the model made."""
+
+    ok: bool
+    why: str
+    calls: list[dict[str, Any]]
+
+
+def outcome(
+    model: BaseChatModel,
+    case: Case,
+    choice: str | None,
+    check: Callable[..., dict[str, Any]],
+) -> Outcome:
+    """Run and judge one case."""
+    reply = run_case(model, case, tool_choice_for(case.category, choice), prose_is_final(model))
+    ok, why = judge(case, reply, check)
+    return Outcome(ok, why, [{c["name"]: c.get("args")} for c in reply.tool_calls])
+
+
+BATCH = 8  # cases a grammar-free local model decodes together
+
+
+def _batches(model: BaseChatModel) -> bool:
+    """True for a local model decoding without a grammar: its replies can share a batch."""
+    return getattr(model, "_llm_type", "") == "autan-local" and not prose_is_final(model)
+
+
+def outcomes(
+    model: BaseChatModel,
+    cases: Sequence[Case],
+    choice: str | None,
+    check: Callable[..., dict[str, Any]],
+) -> list[Outcome]:
+    """Run and judge ``cases``: decoded together where the model can, else one at a time."""
+    if len(cases) < 2 or not _batches(model):
+        return [outcome(model, case, choice, check) for case in cases]
+    from autan.agents.models.local_batch import replies
+
+    requests = []
+    for case in cases:
+        tools = as_tools(case.functions)
+        bound: Any = model.bind_tools(tools, tool_choice=tool_choice_for(case.category, choice))
+        requests.append((case.messages, dict(bound.kwargs)))
+    out = []
+    for case, reply in zip(cases, replies(model, requests), strict=True):
+        if isinstance(reply, AutanError):
+            reply = AIMessage(content=f"error: {reply.one_line()}")
+        ok, why = judge(case, reply, check)
+        out.append(Outcome(ok, why, [{c["name"]: c.get("args")} for c in reply.tool_calls]))
+    return out
+
+
+def chunks(cases: Sequence[Case]) -> list[Sequence[Case]]:
+    """``cases`` in the groups every run decodes together (the same in one process or many)."""
+    return [cases[i : i + BATCH] for i in range(0, len(cases), BATCH)]
+
+
+def tally(category: str, mode: str, cases: Sequence[Case], verdicts: Sequence[Outcome]) -> Score:
+    """The score of ``verdicts``, given in the order of ``cases``."""
+    score = Score(category, mode)
+    for case, out in zip(cases, verdicts, strict=True):
+        score.total += 1
+        score.correct += int(out.ok)
+        if not out.ok:
+            score.failures.append({"id": case.id, "why": out.why, "calls": out.calls})
+    return score
+
+
 def evaluate(
     model: BaseChatModel,
     cases: Sequence[Case],
@@ -222,20 +292,14 @@ def evaluate(
     choice: str | None = None,
     progress: Callable[[], None] | None = None,
 ) -> Score:
-    """Score ``model`` on ``cases`` (all of one category)."""
-    check, early = checker(), prose_is_final(model)
-    score = Score(cases[0].category if cases else "", mode)
-    for case in cases:
-        reply = run_case(model, case, tool_choice_for(case.category, choice), early)
-        ok, why = judge(case, reply, check)
-        score.total += 1
-        score.correct += int(ok)
-        if not ok:
-            calls = [{c["name"]: c.get("args")} for c in reply.tool_calls]
-            score.failures.append({"id": case.id, "why": why, "calls": calls})
-        if progress is not None:
-            progress()
-    return score
+    """Score ``model`` on ``cases`` (all of one category), in this process."""
+    check, done = checker(), []
+    for group in chunks(cases):
+        done += outcomes(model, group, choice, check)
+        for _ in group:
+            if progress is not None:
+                progress()
+    return tally(cases[0].category if cases else "", mode, cases, done)
 
 
 def markdown(model: str, scores: Sequence[Score]) -> str:

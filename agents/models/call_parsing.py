@@ -249,12 +249,14 @@ def extract_calls(text: str, names: frozenset[str], *, search: bool = False) -> 
     return ParsedCalls()
 
 
-def _balanced(text: str) -> str:
-    """``text`` up to where its first bracket group closes (ignoring brackets inside strings)."""
-    depth, quote = 0, ""
+def group_end(text: str) -> int:
+    """Where the bracket group ``text`` opens closes (brackets in strings ignored), or -1."""
+    depth, quote, escaped = 0, "", False
     for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote and text[i - 1] != "\\" else quote
+        if escaped:
+            escaped = False
+        elif quote:
+            escaped, quote = ch == "\\", "" if ch == quote else quote
         elif ch in "'\"":
             quote = ch
         elif ch in "([{":
@@ -262,8 +264,14 @@ def _balanced(text: str) -> str:
         elif ch in ")]}":
             depth -= 1
             if depth == 0:
-                return text[: i + 1]
-    return text
+                return i + 1
+    return -1
+
+
+def _balanced(text: str) -> str:
+    """``text`` up to where its first bracket group closes (ignoring brackets inside strings)."""
+    end = group_end(text)
+    return text[:end] if end > 0 else text
 
 
 def value_closed(text: str) -> bool:

@@ -183,6 +183,11 @@ def choose_device(requested: str) -> str:
     return "cpu"
 
 
+def dtype_name(dtype: torch.dtype) -> str:
+    """The settings name of ``dtype`` (``model.dtype``)."""
+    return next(name for name, d in _DTYPES.items() if d == dtype)
+
+
 def choose_dtype(device: str, requested: str) -> torch.dtype:
     """CUDA bf16 (fp16 on old GPUs), MPS fp16, CPU bf16 where faster else fp32."""
     if requested != "auto":

@@ -8,17 +8,21 @@ write calls as JSON text) anything that starts like a call are held back until t
 from __future__ import annotations
 
 import queue
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
 from transformers import StoppingCriteria
 from transformers.generation.streamers import BaseStreamer
 
-from autan.agents.models.call_parsing import looks_like_call
+from autan.agents.models.call_parsing import group_end, looks_like_call
 
 _END = object()
+_FENCE = re.compile(r"```[A-Za-z_]*[ \t]*\n?")
+_CALL_START = re.compile(r"[\[{]|[A-Za-z_][\w.]*\(")
+_TAG, _TAG_END = "<tool_call>", "</tool_call>"
 
 
 def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
@@ -40,6 +44,55 @@ class TextStop(StoppingCriteria):
         text = self.format.decode([int(t) for t in input_ids[0, self.prompt_len :]])
         hit = cut_at_stop(text, self.stops)[1]
         return torch.full((input_ids.shape[0],), hit, dtype=torch.bool, device=input_ids.device)
+
+
+def _moved_on(rest: str, follow: str) -> bool:
+    """Whether ``rest`` has begun and cannot be the start of ``follow`` (another call)."""
+    return bool(rest) and not follow.startswith(rest[: len(follow)])
+
+
+def call_complete(text: str) -> bool:
+    """True when a reply opens with a tool call that nothing after it can extend.
+
+    A JSON list or Python-syntax call (after an optional code fence) is complete when its
+    bracket closes: the readers take the first value. A JSON object is complete once the model
+    writes something other than another object (a reply cut at the token limit is read object
+    by object); ``<tool_call>`` tags once it writes something other than another tag.
+    """
+    body = text.lstrip()
+    fence = _FENCE.match(body)
+    body = body[fence.end() :].lstrip() if fence else body
+    if body.startswith(_TAG):
+        if body.count(_TAG) != body.count(_TAG_END):
+            return False
+        return _moved_on(body[body.rfind(_TAG_END) + len(_TAG_END) :].lstrip(), _TAG)
+    end = group_end(body) if _CALL_START.match(body) else -1
+    if end < 0 or not body.startswith("{"):
+        return end > 0
+    return _moved_on(body[end:].lstrip(" ,\n"), "{")
+
+
+class CallEnd(StoppingCriteria):
+    """Stops a prompted (grammar-free) reply once it opens with a complete call.
+
+    ``reads`` says whether the reply's reader finds a call in the text; when it does not, the
+    reply is left to run (the text may be prose that mentions a call later).
+    """
+
+    def __init__(self, fmt: Any, prompt_len: int, reads: Callable[[str], bool]) -> None:
+        self.format = fmt
+        self.prompt_len = prompt_len
+        self.reads = reads
+        self.settled = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **_: Any) -> Any:
+        """True once the reply so far is a complete call."""
+        stop = False
+        if not self.settled:
+            text = self.format.decode([int(t) for t in input_ids[0, self.prompt_len :]])
+            if call_complete(text):
+                self.settled, stop = True, self.reads(text)
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
 class TokenQueue(BaseStreamer, StoppingCriteria):

@@ -34,7 +34,14 @@ from autan.agents.models.call_parsing import (
 )
 from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
-from autan.agents.models.local_stopping import Decoding, TextStop, TokenQueue, cut_at_stop
+from autan.agents.models.local_stopping import (
+    CallEnd,
+    Decoding,
+    TextStop,
+    TokenQueue,
+    call_complete,
+    cut_at_stop,
+)
 from autan.config import Settings
 from autan.errors import BackendError, ModelOutputError, UserInputError
 
@@ -220,6 +227,8 @@ class LocalChatModel(ToolBindingChatModel):
         stopping = stopping if plan.stops else []
         if plan.prefill and self.runtime.format.tool_call_token is None:
             stopping.append(CallClosed(rt.format, len(plan.prompt) - len(plan.prefill)))
+        elif plan.tools and not plan.grammar and not rt.format.native_tools:
+            stopping.append(CallEnd(rt.format, len(plan.prompt), lambda t: self._reads(plan, t)))
         if isinstance(streamer, TokenQueue):
             stopping.append(streamer)
         with rt.lock, torch.inference_mode():
@@ -252,7 +261,8 @@ class LocalChatModel(ToolBindingChatModel):
                 self._refuse_cut_call(plan, new_ids)
                 calls = cut_off(fmt.decode(call_ids), self._limit(plan))
         elif plan.tools and not fmt.native_tools:
-            calls, text = self._prompted_calls(plan, text, ended or stopped, new_ids)
+            finished = ended or stopped or call_complete(text)
+            calls, text = self._prompted_calls(plan, text, finished, new_ids)
         calls.tool_calls = coerce_calls(calls.tool_calls, plan.tools)
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
         generated = len(new_ids) - len(plan.prefill)
@@ -288,6 +298,10 @@ class LocalChatModel(ToolBindingChatModel):
         if any(c["name"] for c in parsed.invalid_tool_calls):
             return parsed, ""
         return ParsedCalls(), text
+
+    def _reads(self, plan: _Plan, text: str) -> bool:
+        """Whether the reader finds a call in ``text``, read as a finished reply."""
+        return bool(self._prompted_calls(plan, text, True, [])[0].tool_calls)
 
     @staticmethod
     def _limit(plan: _Plan) -> int:

@@ -109,6 +109,9 @@ def test_cli_json_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: An
     code = main(["eval", "tools", "--model", f"scripted:{script}", "--category", "nope"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "unknown category 'nope'" in err
+    code = main(["eval", "tools", "--model", f"scripted:{script}", "--workers", "0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--workers" in err
 
 
 def test_dotted_names_are_judged_as_bfcl_judges_them() -> None:
@@ -141,3 +144,67 @@ def test_only_a_constrained_local_model_stops_at_prose(settings: Any) -> None:
     cases = load_cases("irrelevance", 2)
     score = evaluate(local.model_copy(update={"max_new_tokens": 24}), cases, "constrained")
     assert score.total == 2
+
+
+def test_workers_give_the_verdicts_of_one_process(settings: Any) -> None:
+    """Two spawned workers score every case as the serial run does, in case order."""
+    import torch
+
+    from autan.agents.eval_pool import evaluate_parallel
+    from autan.agents.models.mistral_local import UnforcedCallWarning
+    from autan.agents.models.spec import load_model
+    from autan.agents.models.tiny import tiny_chat_dir
+
+    spec = f"local:{tiny_chat_dir()}"
+    modes = {}
+    for constrained in (True, False):
+        mode = settings.model_copy(deep=True)
+        mode.model.constrained = mode.model.force_calls = constrained
+        mode.model.max_new_tokens = 24
+        modes["constrained" if constrained else "free"] = mode
+    cats = {"simple": load_cases("simple", 3), "irrelevance": load_cases("irrelevance", 2)}
+    ticks: list[int] = []
+    with pytest.warns(UnforcedCallWarning):  # said in a worker, shown by the parent
+        pooled = evaluate_parallel(spec, modes, cats, workers=2, progress=lambda: ticks.append(1))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each of the two workers on this machine runs, at most
+    try:
+        serial = [
+            evaluate(load_model(spec, s), cases, name)
+            for name, s in modes.items()
+            for cases in cats.values()
+        ]
+    finally:
+        torch.set_num_threads(threads)
+    assert len(ticks) == 10
+    assert [(s.mode, s.category) for s in pooled] == [
+        ("constrained", "simple"),
+        ("constrained", "irrelevance"),
+        ("free", "simple"),
+        ("free", "irrelevance"),
+    ]
+    assert [s.as_dict() for s in pooled] == [s.as_dict() for s in serial]
+    assert any(s.failures for s in pooled)  # the comparison covers calls and reasons
+
+
+def test_a_worker_that_cannot_load_the_model_fails_the_run_with_its_error(settings: Any) -> None:
+    from autan.agents.eval_pool import evaluate_parallel
+
+    cats = {"irrelevance": load_cases("irrelevance", 2)}
+    with pytest.raises(UserInputError, match="no model at"):
+        evaluate_parallel("local:./nowhere", {"free": settings}, cats, workers=2)
+
+
+def test_workers_load_the_dtype_the_parent_chose(settings: Any) -> None:
+    """On a CPU the automatic dtype is a timing probe; workers must not each probe for their own."""
+    from autan.agents.eval_pool import pinned
+    from autan.agents.models.local_loading import choose_device, choose_dtype, dtype_name
+    from autan.agents.models.tiny import tiny_chat_dir
+
+    assert settings.model.dtype == "auto"
+    spec = f"local:{tiny_chat_dir()}"
+    chosen = dtype_name(choose_dtype(choose_device(settings.model.device), "auto"))
+    assert pinned(spec, settings).model.dtype == chosen
+    assert pinned("scripted:builtin", settings).model.dtype == "auto"
+    settings.model.dtype = "float32"
+    assert pinned(spec, settings).model.dtype == "float32"
