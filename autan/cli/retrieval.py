@@ -82,7 +82,7 @@ def _ingest_remote(
     if client is None:
         return False
     if any(not p.strip() for p in paths):
-        raise UserInputError("an empty path was given", hint="name the files or folders to index")
+        raise UserInputError("an empty path was given", hint="pass the files or folders to index")
     from autan.cli import remote
 
     files = [Path(p) for p in paths]

@@ -66,7 +66,7 @@ def resolve_root(raw: Path | str) -> Path:
     """One path to ingest, resolved; ``UserInputError`` (exit 2) saying what is wrong with it."""
     text = str(raw)
     if isinstance(raw, str) and not text.strip():
-        raise UserInputError("an empty path was given", hint="name a file or folder, e.g. '.'")
+        raise UserInputError("an empty path was given", hint="pass a file or folder, e.g. '.'")
     path = Path(text).expanduser()
     try:
         mode = os.stat(path).st_mode

@@ -73,7 +73,8 @@ def _free(settings: Settings, script: str) -> tuple[Any, int]:
     model = _ScriptedLocal.from_settings(str(tiny_chat_dir()), settings)
     model = model.model_copy(update={"script": script})
     fmt: Any = model.runtime.format
-    return model.bind_tools(TOOLS, tool_choice="any"), len(fmt.tokenizer.encode(script))
+    # auto: a forced call is prefilled and stops where its JSON closes (tests/agents/test_free_calls.py)
+    return model.bind_tools(TOOLS, tool_choice="auto"), len(fmt.tokenizer.encode(script))
 
 
 def test_a_complete_call_ends_the_reply_at_the_first_token_after_it(settings: Settings) -> None:
@@ -98,7 +99,7 @@ def test_prose_before_a_call_and_tagged_calls_run_until_the_model_moves_on(
     bound, written = _free(settings, prose)
     reply = bound.invoke("Weather in Oslo?")
     assert reply.usage_metadata["output_tokens"] == written + 1  # all of it, and end of turn
-    assert reply.tool_calls[0]["args"] == {"city": "Oslo", "days": 2}
+    assert reply.tool_calls == []  # unforced, a reply that opens with prose is prose
     tag = "<tool_call>" + CALL + "</tool_call>\n"
     bound, written = _free(settings, tag + tag + "Both are on their way.")
     reply = bound.invoke("Weather in Oslo?")

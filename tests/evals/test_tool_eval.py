@@ -151,7 +151,6 @@ def test_workers_give_the_verdicts_of_one_process(settings: Any) -> None:
     import torch
 
     from autan.agents.eval_pool import evaluate_parallel
-    from autan.agents.models.mistral_local import UnforcedCallWarning
     from autan.agents.models.spec import load_model
     from autan.agents.models.tiny import tiny_chat_dir
 
@@ -164,8 +163,7 @@ def test_workers_give_the_verdicts_of_one_process(settings: Any) -> None:
         modes["constrained" if constrained else "free"] = mode
     cats = {"simple": load_cases("simple", 3), "irrelevance": load_cases("irrelevance", 2)}
     ticks: list[int] = []
-    with pytest.warns(UnforcedCallWarning):  # said in a worker, shown by the parent
-        pooled = evaluate_parallel(spec, modes, cats, workers=2, progress=lambda: ticks.append(1))
+    pooled = evaluate_parallel(spec, modes, cats, workers=2, progress=lambda: ticks.append(1))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as each of the two workers on this machine runs, at most
     try:
