@@ -73,7 +73,7 @@ def _free(settings: Settings, script: str) -> tuple[Any, int]:
     model = _ScriptedLocal.from_settings(str(tiny_chat_dir()), settings)
     model = model.model_copy(update={"script": script})
     fmt: Any = model.runtime.format
-    # auto: a forced call is prefilled and stops where its JSON closes (tests/agents/test_free_calls.py)
+    # auto: a forced call is prefilled and stops where its JSON closes (test_free_calls.py)
     return model.bind_tools(TOOLS, tool_choice="auto"), len(fmt.tokenizer.encode(script))
 
 
