@@ -16,7 +16,11 @@ from autan.tools.resources import ToolResources
 
 ROOT = Path(__file__).resolve().parents[2]
 # A process-wide cache kept on purpose (bounded, documented in docs/architecture.md).
-ALLOWED = {("agents/models/local_loading.py", "_CACHE"), ("agents/models/tiny.py", "_BUILT")}
+ALLOWED = {
+    ("agents/models/local_loading.py", "_CACHE"),
+    ("agents/models/tiny.py", "_BUILT"),
+    ("agents/eval_pool.py", "_WORKER"),  # set once per spawned eval worker process, never shared
+}
 
 
 def _held(agent: Agent) -> ToolResources:
