@@ -26,12 +26,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autan.tools.provenance import Provenance, Source, pieces
+from autan.tools.provenance import EMAIL, SCHEME, Provenance, Source, pieces
 from autan.tools.spec import UNDECLARED, ArgKind, ToolSpec, Trust
 
 _LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]}\\]+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _TRAILING = ".,;:!?"  # sentence punctuation after a link is not part of it
 _DESIGNATING = (ArgKind.PATH, ArgKind.URL, ArgKind.RECIPIENT)
 _ADDRESSES = (ArgKind.PATH, ArgKind.URL)
@@ -43,7 +41,7 @@ def link_key(url: str) -> str:
     Everything after the host is kept exactly: a path or query in another case or encoding is
     another URL (it could carry data the writer of the link did not put there).
     """
-    rest = _SCHEME.sub("", url.strip())
+    rest = SCHEME.sub("", url.strip())
     host, path = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
     return host.lower().removeprefix("www.") + path.rstrip("/")
 
@@ -105,17 +103,17 @@ def addressed(
     The call's other recipient argument must be a person the user's words name, and the source
     must name them too: the user said where that person's address is.
     """
-    if not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()):
+    if not isinstance(value, str) or not EMAIL.fullmatch(value.strip()):
         return False
     people = [
         v
         for a, k in spec.args.items()
         if k == ArgKind.RECIPIENT and a != arg and isinstance(v := args.get(a), str)
-        if not _EMAIL.search(v) and said(ledger, v, ArgKind.RECIPIENT)
+        if not EMAIL.search(v) and said(ledger, v, ArgKind.RECIPIENT)
     ]
     return any(
         s.addressed
-        and {m.group() for m in _EMAIL.finditer(s.raw)} == {value.strip()}
+        and {m.group() for m in EMAIL.finditer(s.raw)} == {value.strip()}
         and any(p.found(s, p.vouch) for v in people for p in pieces(v, ArgKind.RECIPIENT))
         for s in _content(ledger.sources)
     )

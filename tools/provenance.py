@@ -25,7 +25,8 @@ from autan.tools.spec import ArgKind, Trust
 _WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,_']*(?:\.\d+)?(?![\w])")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]}]+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s]*")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]{3}")
 _SHORT = 4  # values shorter than this must match a whole word, not any substring
@@ -45,7 +46,7 @@ def compact(text: str) -> str:
 def url_core(url: str) -> str:
     """A URL without scheme, ``www.``, trailing slash: the part a person would retype."""
     core = norm(url)
-    core = re.sub(r"^[a-z][a-z0-9+.-]*://", "", core)
+    core = SCHEME.sub("", core)
     core = core.removeprefix("www.")
     return core.rstrip("/")
 
@@ -298,7 +299,7 @@ def _runs(value: str) -> list[tuple[str, bool]]:
 
 def _names(value: str) -> bool:
     """Whether a structure value can name a record: a word, not an address, URL or number."""
-    if to_number(value) is not None or _EMAIL.search(value) or _URL.search(norm(value)):
+    if to_number(value) is not None or EMAIL.search(value) or _URL.search(norm(value)):
         return False
     return _LETTERS.search(value) is not None
 
@@ -372,7 +373,7 @@ def links(value: Any) -> list[Piece]:
         for m in _URL.finditer(text):
             spellings = [url_core(m.group()), url_host(m.group())]
             found.append(Piece(spellings, spellings))
-        found += [Piece([m.group()], [m.group()]) for m in _EMAIL.finditer(text)]
+        found += [Piece([m.group()], [m.group()]) for m in EMAIL.finditer(text)]
     return found
 
 
