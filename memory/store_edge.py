@@ -20,7 +20,6 @@ from autan.memory import sparse
 from autan.memory.store_lock import CollectionLock, check_manifest, stderr_notice, write_manifest
 from autan.memory.vectorstore import (
     DENSE,
-    RRF_K,
     SPARSE,
     UPSERT_BATCH,
     CollectionInfo,
@@ -32,7 +31,10 @@ from autan.memory.vectorstore import (
     check_name,
     check_vector,
     conditions,
+    fused,
+    fusion_depth,
     point_uuid,
+    ranked,
     search_plan,
     stored_payload,
     to_hit,
@@ -259,20 +261,18 @@ class EdgeStore:
         if not queries:
             self._dim(collection)  # a missing collection is still an error
             return []
-        if len(queries) == 1:
-            request = qe.QueryRequest(limit=k, query=queries[0], filter=flt, with_payload=True)
-        else:
-            depth = max(50, 4 * k)
-            prefetches = [qe.Prefetch(limit=depth, query=q, filter=flt) for q in queries]
-            request = qe.QueryRequest(
-                limit=k,
-                prefetches=prefetches,
-                query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]
-                with_payload=True,
-            )
+        depth = fusion_depth(k)
         with self._use(collection) as shard:
-            points = shard.query(request)
-        return [to_hit(p.score, p.payload) for p in points]
+            rankings = [
+                ranked(
+                    shard.query(
+                        qe.QueryRequest(limit=depth, query=q, filter=flt, with_payload=True)
+                    ),
+                    depth,
+                )
+                for q in queries
+            ]
+        return fused(rankings, k)
 
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """Number of points (matching ``filter``)."""

@@ -20,7 +20,6 @@ from autan.memory import sparse
 from autan.memory.store_lock import CollectionLock, stderr_notice
 from autan.memory.vectorstore import (
     DENSE,
-    RRF_K,
     SPARSE,
     UPSERT_BATCH,
     CollectionInfo,
@@ -32,7 +31,10 @@ from autan.memory.vectorstore import (
     check_name,
     check_vector,
     conditions,
+    fused,
+    fusion_depth,
     point_uuid,
+    ranked,
     search_plan,
     stored_payload,
     to_hit,
@@ -221,7 +223,7 @@ class QdrantStore:
         filter: Filter | None = None,
         mode: SearchMode = "hybrid",
     ) -> list[Hit]:
-        """Top-k hits; hybrid is a dense and a BM25 prefetch fused with RRF."""
+        """Top-k hits; hybrid fuses dense and BM25 rankings with reciprocal-rank fusion."""
         use_dense, use_sparse = search_plan(vector, text, mode)
         self._require(collection)
         flt = _qdrant_filter(filter)
@@ -235,19 +237,18 @@ class QdrantStore:
                 queries.append((models.SparseVector(indices=ids, values=values), SPARSE))
         if not queries:
             return []
-        if len(queries) == 1:
-            query, using = queries[0]
-            kwargs: dict[str, Any] = {"query": query, "using": using, "query_filter": flt}
-        else:
-            depth = max(50, 4 * k)
-            prefetch = [
-                models.Prefetch(query=q, using=u, limit=depth, filter=flt) for q, u in queries
-            ]
-            kwargs = {"prefetch": prefetch, "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K))}
+        depth = fusion_depth(k)
+        rankings = [
+            ranked(self._query(collection, q, using, flt, depth), depth) for q, using in queries
+        ]
+        return fused(rankings, k)
+
+    def _query(self, collection: str, query: Any, using: str, flt: Any, limit: int) -> Any:
         response = self._call(
-            "query", "query_points", collection, limit=k, with_payload=True, **kwargs
-        )
-        return [to_hit(p.score, p.payload) for p in response.points]
+            "query", "query_points", collection,
+            query=query, using=using, query_filter=flt, limit=limit, with_payload=True,
+        )  # fmt: skip
+        return response.points
 
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """Number of points (matching ``filter``)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -221,6 +221,35 @@ def to_hit(score: float, payload: dict[str, Any] | None) -> Hit:
     )
 
 
+def ranked(points: Iterable[Any], k: int) -> list[Hit]:
+    """The ``k`` best hits, ties broken by id (the engine's order among equals is not stable)."""
+    hits = [to_hit(p.score, p.payload) for p in points]
+    return sorted(hits, key=lambda h: (-h.score, h.id))[:k]
+
+
+def fused(rankings: Sequence[list[Hit]], k: int) -> list[Hit]:
+    """Reciprocal-rank fusion of ``ranked`` lists (one list is returned as it is).
+
+    Fused here rather than in the engine, whose ranks among equal scores change from one
+    process to the next; duplicates and first-in-one-ranking-only hits tie often.
+    """
+    if len(rankings) == 1:
+        return rankings[0][:k]
+    scores: dict[str, float] = {}
+    hits: dict[str, Hit] = {}
+    for ranking in rankings:
+        for position, hit in enumerate(ranking):  # Qdrant's formula: 1 / (k + 0-based position)
+            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + position)
+            hits.setdefault(hit.id, hit)
+    out = [replace(hits[i], score=score) for i, score in scores.items()]
+    return sorted(out, key=lambda h: (-h.score, h.id))[:k]
+
+
+def fusion_depth(k: int) -> int:
+    """How many hits each ranking contributes before fusion (and before ties are cut)."""
+    return max(50, 4 * k)
+
+
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -284,4 +313,7 @@ __all__ = [
     "SearchMode",
     "VectorStore",
     "open_store",
+    "fused",
+    "fusion_depth",
+    "ranked",
 ]

@@ -114,6 +114,17 @@ def test_hybrid_fuses_both_rankings(store: VectorStore, name: str) -> None:
     assert "c1" in _ids(hits)
 
 
+def test_ties_are_ordered_by_id(store: VectorStore, name: str) -> None:
+    # the same paragraph in twelve files: every mode scores them equal, so only the id orders them
+    text = "license header repeated verbatim in every file"
+    vector = EMB.embed([text])[0]
+    ids = [f"dup{i:02d}" for i in (7, 3, 11, 0, 9, 5, 1, 10, 2, 8, 4, 6)]
+    store.upsert(name, [Point(i, vector, text, {"source": f"/dup/{i}.md"}) for i in ids])
+    for mode in ("hybrid", "dense", "sparse"):
+        hits = store.search(name, vector=vector, text=text, k=5, mode=mode)  # type: ignore[arg-type]
+        assert [h.id for h in hits] == sorted(ids)[:5], mode
+
+
 def test_filters(store: VectorStore, name: str) -> None:
     vec, q = EMB.embed_query("file"), "file"
     assert set(
