@@ -9,7 +9,8 @@ Dynamic int8 quantises each activation tensor with one scale taken from the whol
 in a batch a text's vector would depend on its batch mates and on their padding (cosine ~0.99
 to the text alone). Quantised models therefore run one text per run (``per_text``): a text's
 vector is then a function of the text alone, bit for bit, and costs about the same CPU per
-chunk as batches of four (benchmarks/embedders.py).
+chunk as batches of four (benchmarks/embedders.py). Their graphs have no attention mask (an
+unpadded text needs none; onnx_graph.py), so they must never see a padded batch.
 """
 
 from __future__ import annotations

@@ -122,3 +122,23 @@ def test_parallel_buckets_keep_input_order(model_cache: Path) -> None:
     alone = np.asarray([make(1).embed_query(t) for t in texts[:3]])
     assert np.allclose(one, two, atol=1e-5)  # fp32: batching changes nothing but padding
     assert np.allclose(one[:3], alone, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_int8_vectors_do_not_depend_on_batch_mates(model_cache: Path) -> None:
+    import onnx
+
+    from autan.memory import model_cache as artefacts
+    from autan.memory.embeddings import minilm_path
+
+    texts = [f"passage {i}: " + "about reading files " * (1 + i % 9) for i in range(11)]
+    for runtime, kind in (("onnx-int8", "int8"), ("onnx-int8-v2", "int8-v2")):
+        embedder = load_embedder(f"minilm@{runtime}", model_cache)
+        together = np.asarray(embedder.embed(texts))
+        alone = np.asarray([embedder.embed_query(t) for t in texts])
+        assert np.array_equal(together, alone)  # bit for bit, padding and scales included
+        graph = onnx.load(
+            str(artefacts.onnx_model(model_cache, minilm_path(), kind) / "model.onnx")
+        )
+        attention = [n for n in graph.graph.node if n.op_type == "QAttention"]
+        assert attention and all(not n.input[5] for n in attention)  # one text a run: no mask
