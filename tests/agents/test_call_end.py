@@ -137,3 +137,10 @@ def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
     ]
     assert [r.usage_metadata["output_tokens"] for r in together[:3]] == [12, 12, 12]
     assert isinstance(together[3], UserInputError)  # a refused conversation, in its place
+
+
+def test_a_call_repeated_word_for_word_in_one_reply_is_made_once(settings: Settings) -> None:
+    other = '{"name": "forecast", "arguments": {"city": "Bergen", "days": 2}}'
+    bound, _ = _free(settings, f"[{CALL}, {CALL}, {other}, {CALL}]")
+    reply = bound.invoke("Weather in Oslo and Bergen?")
+    assert [c["args"]["city"] for c in reply.tool_calls] == ["Oslo", "Bergen"]
