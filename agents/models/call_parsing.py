@@ -309,3 +309,19 @@ def resolve_names(parsed: ParsedCalls, names: frozenset[str]) -> ParsedCalls:
         if call["name"] not in names and len(matches) == 1:
             call["name"] = matches[0]
     return parsed
+
+
+def drop_repeats(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``calls`` with each call that repeats an earlier one word for word left out.
+
+    A small model in a loop writes the same call again and again; in one turn a second
+    identical call can only run the same tool on the same input twice.
+    """
+    seen: set[str] = set()
+    kept = []
+    for call in calls:
+        key = json.dumps([call["name"], call.get("args")], sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            kept.append(call)
+    return kept

@@ -26,6 +26,7 @@ from autan.agents.models.base import ToolBindingChatModel
 from autan.agents.models.call_parsing import (
     ParsedCalls,
     cut_off,
+    drop_repeats,
     extract_calls,
     looks_like_call,
     parse_calls,
@@ -263,7 +264,7 @@ class LocalChatModel(ToolBindingChatModel):
         elif plan.tools and not fmt.native_tools:
             finished = ended or stopped or call_complete(text)
             calls, text = self._prompted_calls(plan, text, finished, new_ids)
-        calls.tool_calls = coerce_calls(calls.tool_calls, plan.tools)
+        calls.tool_calls = drop_repeats(coerce_calls(calls.tool_calls, plan.tools))
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
         generated = len(new_ids) - len(plan.prefill)
         return AIMessage(

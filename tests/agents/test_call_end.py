@@ -101,10 +101,11 @@ def test_prose_before_a_call_and_tagged_calls_run_until_the_model_moves_on(
     assert reply.usage_metadata["output_tokens"] == written + 1  # all of it, and end of turn
     assert reply.tool_calls == []  # unforced, a reply that opens with prose is prose
     tag = "<tool_call>" + CALL + "</tool_call>\n"
-    bound, written = _free(settings, tag + tag + "Both are on their way.")
+    bergen = tag.replace("Oslo", "Bergen")  # a second, different call
+    bound, written = _free(settings, tag + bergen + "Both are on their way.")
     reply = bound.invoke("Weather in Oslo?")
     assert len(reply.tool_calls) == 2
-    assert reply.usage_metadata["output_tokens"] == len(tag) * 2 + 1
+    assert reply.usage_metadata["output_tokens"] == len(tag) + len(bergen) + 1
 
 
 def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
@@ -137,3 +138,10 @@ def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
     ]
     assert [r.usage_metadata["output_tokens"] for r in together[:3]] == [12, 12, 12]
     assert isinstance(together[3], UserInputError)  # a refused conversation, in its place
+
+
+def test_a_call_repeated_word_for_word_in_one_reply_is_made_once(settings: Settings) -> None:
+    other = '{"name": "forecast", "arguments": {"city": "Bergen", "days": 2}}'
+    bound, _ = _free(settings, f"[{CALL}, {CALL}, {other}, {CALL}]")
+    reply = bound.invoke("Weather in Oslo and Bergen?")
+    assert [c["args"]["city"] for c in reply.tool_calls] == ["Oslo", "Bergen"]
