@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-from autan.agents.models.local_loading import choose_device, choose_dtype, load_runtime
+from autan.agents.models.local_loading import (
+    choose_device,
+    choose_dtype,
+    cpu_prefers_bf16,
+    load_runtime,
+)
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
@@ -149,3 +155,15 @@ def test_explicit_device_and_dtype_are_respected() -> None:
     assert choose_dtype("cpu", "auto") in {torch.bfloat16, torch.float32}
     with pytest.raises(ConfigError):
         choose_dtype("cpu", "int3")
+
+
+def test_cpu_bf16_follows_the_flags_not_a_timing(tmp_path: Path) -> None:
+    native = tmp_path / "native"
+    native.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    plain = tmp_path / "plain"
+    plain.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd bf16 i8mm\n")
+    assert cpu_prefers_bf16(str(native)) and cpu_prefers_bf16(str(arm))
+    assert not cpu_prefers_bf16(str(plain))
+    assert isinstance(cpu_prefers_bf16(str(tmp_path / "missing")), bool)  # the probe decides
