@@ -18,7 +18,16 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
-from autan.agents.tool_eval import Case, Outcome, Score, checker, chunks, outcomes, tally
+from autan.agents.tool_eval import (
+    Case,
+    Outcome,
+    Score,
+    checker,
+    chunks,
+    in_case_order,
+    outcomes,
+    tally,
+)
 from autan.config import Settings
 from autan.errors import AutanError, BackendError
 
@@ -137,6 +146,7 @@ def evaluate_parallel(
     """
     groups = {c: chunks(cases) for c, cases in categories.items()}
     jobs = [(m, c, i) for m in settings for c in groups for i in range(len(groups[c]))]
+    jobs.sort(key=lambda j: (j[1] == "irrelevance", j[0] != "free"))  # long jobs first: no tail
     threads = max(1, usable_cpus() // workers)
     results: dict[tuple[str, str, int], list[Outcome]] = {}
     pool = ProcessPoolExecutor(
@@ -153,7 +163,13 @@ def evaluate_parallel(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [
-        tally(c, m, cases, [o for i in range(len(groups[c])) for o in results[(m, c, i)]])
+        tally(c, m, cases, in_case_order(cases, groups[c], _given(results, m, c, len(groups[c]))))
         for m in settings
         for c, cases in categories.items()
     ]
+
+
+def _given(
+    results: Mapping[tuple[str, str, int], list[Outcome]], m: str, c: str, n: int
+) -> list[Outcome]:
+    return [o for i in range(n) for o in results[(m, c, i)]]

@@ -270,8 +270,25 @@ def outcomes(
 
 
 def chunks(cases: Sequence[Case]) -> list[Sequence[Case]]:
-    """``cases`` in the groups every run decodes together (the same in one process or many)."""
-    return [cases[i : i + BATCH] for i in range(0, len(cases), BATCH)]
+    """``cases`` in the groups every run decodes together (the same in one process or many).
+
+    Cases of similar prompt size go together, so that a left-padded batch pads little.
+    """
+    order = sorted(cases, key=lambda c: (_size(c), c.id))
+    return [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
+
+
+def _size(case: Case) -> int:
+    return len(json.dumps(case.functions)) + sum(len(str(m.content)) for m in case.messages)
+
+
+def in_case_order(
+    cases: Sequence[Case], groups: Sequence[Sequence[Case]], verdicts: Sequence[Outcome]
+) -> list[Outcome]:
+    """``verdicts``, given group by group, in the order of ``cases``."""
+    grouped = [id(c) for group in groups for c in group]
+    by_case = dict(zip(grouped, verdicts, strict=True))
+    return [by_case[id(c)] for c in cases]
 
 
 def tally(category: str, mode: str, cases: Sequence[Case], verdicts: Sequence[Outcome]) -> Score:
@@ -293,13 +310,14 @@ def evaluate(
     progress: Callable[[], None] | None = None,
 ) -> Score:
     """Score ``model`` on ``cases`` (all of one category), in this process."""
-    check, done = checker(), []
-    for group in chunks(cases):
+    check, done, groups = checker(), [], chunks(cases)
+    for group in groups:
         done += outcomes(model, group, choice, check)
         for _ in group:
             if progress is not None:
                 progress()
-    return tally(cases[0].category if cases else "", mode, cases, done)
+    category = cases[0].category if cases else ""
+    return tally(category, mode, cases, in_case_order(cases, groups, done))
 
 
 def markdown(model: str, scores: Sequence[Score]) -> str:

@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 from langchain_core.messages import AIMessage, BaseMessage
-from transformers import LogitsProcessor, StoppingCriteria
+from transformers import StoppingCriteria
 
 from autan.agents.models.call_stop import CallClosed
+from autan.agents.models.local_decode import greedy_rows
 from autan.agents.models.local_stopping import CallEnd, Decoding, TextStop
 from autan.errors import AutanError, BackendError
 
@@ -42,25 +43,6 @@ class _Rows(StoppingCriteria):
                 self.ended[i] = int(input_ids.shape[1]) - self.width
         done = [e is not None for e in self.ended]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-
-class _RowLogits(LogitsProcessor):
-    """Each row's own logits processors (its grammar), on that row only, while it runs."""
-
-    def __init__(self, rows: list[list[Any]], stops: _Rows) -> None:
-        self.rows = rows
-        self.stops = stops
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        """Scores with every running row masked by its own processors."""
-        for i, procs in enumerate(self.rows):
-            if not procs or self.stops.ended[i] is not None:
-                continue  # a finished row only pads; its grammar must not read the padding
-            row = scores[i : i + 1]
-            for proc in procs:
-                row = proc(input_ids[i : i + 1], row)
-            scores[i] = row[0]
-        return scores
 
 
 class _Prose(StoppingCriteria):
@@ -120,16 +102,15 @@ def _generate(model: Any, plans: Sequence[Any], stop_at_prose: bool) -> list[lis
     ids = torch.tensor([[pad] * (width - len(p.prompt)) + p.prompt for p in plans])
     mask = torch.tensor([[0] * (width - len(p.prompt)) + [1] * len(p.prompt) for p in plans])
     stops = _Rows([_criteria(model, p, width, stop_at_prose) for p in plans], width, fmt.eos_ids)
-    grammar = _RowLogits([list(p.kwargs.get("logits_processor") or []) for p in plans], stops)
+    grammar = [list(p.kwargs.get("logits_processor") or []) for p in plans]
+    shared = _shared(plans[0])
     with rt.lock, torch.inference_mode():
         try:
-            out = rt.model.generate(
-                input_ids=ids.to(rt.model.device),
-                attention_mask=mask.to(rt.model.device),
-                stopping_criteria=[stops],
-                logits_processor=[grammar],
-                **_shared(plans[0]),
-            )
+            out = greedy_rows(
+                rt.model, ids.to(rt.model.device), mask.to(rt.model.device),
+                procs=grammar, ended=stops, max_new_tokens=shared["max_new_tokens"],
+                suppress=shared.get("suppress_tokens", ()), max_time=shared.get("max_time"),
+            )  # fmt: skip
         except (RuntimeError, ValueError) as exc:
             raise BackendError(f"local generation failed: {exc}") from exc
     rows = []

@@ -14,7 +14,10 @@ from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.tiny import tiny_chat_dir
 from autan.config import Settings
 from autan.errors import UserInputError
-from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from tests.agents.local_fixtures import (
+    counted_batches,
+    one_torch_thread,  # noqa: F401  (autouse)
+)
 from tests.agents.test_local_constrained import TOOLS
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -108,7 +111,9 @@ def test_prose_before_a_call_and_tagged_calls_run_until_the_model_moves_on(
     assert reply.usage_metadata["output_tokens"] == len(tag) + len(bergen) + 1
 
 
-def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
+def test_batched_replies_read_as_single_replies(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Grammar-free conversations decoded together read as each does alone (fp32, greedy)."""
     from autan.agents.models.local_batch import replies
 
@@ -126,13 +131,14 @@ def test_batched_replies_read_as_single_replies(settings: Settings) -> None:
     asks = ["Weather in Oslo?", "Convert 3 euros to yen, please, exactly.", "Hi"]
     requests = [([HumanMessage(content=a)], dict(bound.kwargs)) for a in asks]
     requests.append(([HumanMessage(content="x")], {**bound.kwargs, "tool_choice": "nowhere"}))
+    batches = counted_batches(monkeypatch)
     model.runtime.model.generate = counted
     try:
         together = replies(model, requests)
         alone = [bound.invoke(a) for a in asks]
     finally:
         model.runtime.model.generate = generate
-    assert calls[0] == 3 and calls[1:] == [1, 1, 1]  # one batch of the three, then each alone
+    assert batches == [3] and calls == [1, 1, 1]  # one batch of the three, then each alone
     assert [(r.content, r.tool_calls) for r in together[:3]] == [
         (r.content, r.tool_calls) for r in alone
     ]

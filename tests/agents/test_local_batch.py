@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jsonschema
@@ -12,7 +13,7 @@ from autan.agents.models.local_batch import replies
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.tiny import tiny_chat_dir
 from autan.config import Settings
-from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from tests.agents.local_fixtures import counted_batches, one_torch_thread  # noqa: F401
 from tests.agents.test_local_constrained import SCHEMAS, TOOLS, convert, forecast
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -41,24 +42,11 @@ def _said(reply: Any) -> tuple[str, list[tuple[str, Any]]]:
     return reply.content, [(c["name"], c["args"]) for c in reply.tool_calls]
 
 
-def _counted(model: LocalChatModel, calls: list[int]) -> Any:
-    generate = model.runtime.model.generate
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["input_ids"].shape[0])
-        return generate(*args, **kwargs)
-
-    return counted
-
-
-def test_batched_constrained_rows_each_satisfy_their_own_grammar(settings: Settings) -> None:
-    model, calls = _model(settings, constrained=True), []
-    generate = model.runtime.model.generate
-    model.runtime.model.generate = _counted(model, calls)
-    try:
-        together = replies(model, _requests(model, "any"))
-    finally:
-        model.runtime.model.generate = generate
+def test_batched_constrained_rows_each_satisfy_their_own_grammar(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, calls = _model(settings, constrained=True), counted_batches(monkeypatch)
+    together = replies(model, _requests(model, "any"))
     assert calls == [len(ASKS)]  # one generation for every row
     for reply, tools in zip(together, TOOL_SETS, strict=True):
         assert not isinstance(reply, Exception)
@@ -89,3 +77,24 @@ def test_a_grammar_row_that_writes_text_stops_there_only_when_asked(settings: Se
         if i in prose:
             assert str(w.content).startswith(str(c.content).strip())  # type: ignore[union-attr]
             assert c.usage_metadata["output_tokens"] < w.usage_metadata["output_tokens"]  # type: ignore[union-attr]
+
+
+def test_a_row_that_ends_leaves_the_batch(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Later steps run only the rows still going: the forward passes' batch shrinks."""
+    model = _model(settings, constrained=True)  # each call ends where its grammar completes
+    widths: list[int] = []
+    forward = model.runtime.model.forward
+
+    @functools.wraps(forward)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        widths.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model.runtime.model, "forward", counted)
+    said = replies(model, _requests(model, "any"))
+    lengths = sorted(r.usage_metadata["output_tokens"] for r in said)  # type: ignore[union-attr]
+    assert lengths[0] < lengths[-1]  # the rows end at different steps
+    assert widths[0] == len(ASKS) and widths == sorted(widths, reverse=True)
+    assert widths[-1] < len(ASKS)

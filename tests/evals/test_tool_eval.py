@@ -206,3 +206,15 @@ def test_workers_load_the_dtype_the_parent_chose(settings: Any) -> None:
     assert pinned("scripted:builtin", settings).model.dtype == "auto"
     settings.model.dtype = "float32"
     assert pinned(spec, settings).model.dtype == "float32"
+
+
+def test_cases_are_grouped_by_prompt_size_and_scored_in_their_own_order() -> None:
+    from autan.agents.tool_eval import BATCH, Outcome, chunks, in_case_order
+
+    cases = load_cases("simple", 3 * BATCH)
+    groups = chunks(cases)
+    assert sorted(c.id for g in groups for c in g) == sorted(c.id for c in cases)
+    sizes = [[len(json.dumps(c.functions)) for c in g] for g in groups]
+    assert max(sizes[0]) <= min(sizes[-1])  # the small prompts together, the large together
+    verdicts = [Outcome(True, c.id, []) for g in groups for c in g]  # what each group gave
+    assert [o.why for o in in_case_order(cases, groups, verdicts)] == [c.id for c in cases]
