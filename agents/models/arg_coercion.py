@@ -3,6 +3,7 @@
 Small models often write ``"3"`` for an integer or ``"true"`` for a boolean, and some write a list
 as a JSON string. A value is converted only when the conversion is exact (``"3"`` becomes 3,
 ``"3.5"`` does not become an integer); anything else is left for the tool or the checker to refuse.
+A parameter declared ``float`` (``format: float`` after schema_types.py) gets 3.0 for 3.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def coerce(value: Any, schema: Any) -> Any:
             if _matches(candidate, kind):
                 value = candidate
                 break
+    if schema.get("format") in ("float", "double") and type(value) is int and abs(value) < 2**53:
+        return float(value)  # a float parameter gets a float, also inside lists (BFCL checks)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [coerce(v, schema["items"]) for v in value]
     if isinstance(value, dict) and isinstance(schema.get("properties"), dict):

@@ -20,7 +20,7 @@ from transformers import StoppingCriteria
 
 from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.local_decode import greedy_rows
-from autan.agents.models.local_stopping import CallEnd, Decoding, TextStop
+from autan.agents.models.local_stopping import CallEnd, Decoding, Loop, TextStop
 from autan.errors import AutanError, BackendError
 
 
@@ -89,6 +89,8 @@ def _criteria(model: Any, plan: Any, width: int, stop_at_prose: bool) -> list[An
         crit.append(CallClosed(fmt, width - len(plan.prefill)))
     elif plan.tools and not plan.grammar and not fmt.native_tools:
         crit.append(CallEnd(fmt, width, lambda text: model._reads(plan, text)))
+    if plan.tools:
+        crit.append(Loop(width))
     if plan.grammar and stop_at_prose:
         crit.append(_Prose(fmt, width, plan.stops))
     return crit

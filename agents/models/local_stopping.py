@@ -95,6 +95,36 @@ class CallEnd(StoppingCriteria):
         return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
+LOOP_SPAN = 48  # a reply whose last 48 tokens repeat ...
+LOOP_PERIOD = 16  # ... a run of at most 16 tokens is caught in a loop
+
+
+def loops(tokens: Sequence[int], span: int = LOOP_SPAN, period: int = LOOP_PERIOD) -> bool:
+    """Whether the last ``span`` tokens repeat, shifted by some period of at most ``period``."""
+    return any(
+        len(tokens) >= span + p and tokens[-span:] == tokens[-span - p : -p]
+        for p in range(1, period + 1)
+    )
+
+
+class Loop(StoppingCriteria):
+    """Ends a call caught in a loop (the same word part, key or line again and again).
+
+    A small greedy model that starts repeating itself inside a call never closes it: left
+    alone it runs to the token limit and is still no valid call (a long list of one value, 24
+    zeros, would also stop here, and be read as the unfinished call it then is).
+    """
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **_: Any) -> Any:
+        """True for each row whose newest tokens loop."""
+        width = int(input_ids.shape[1])
+        tail = input_ids[:, max(self.start, width - LOOP_SPAN - LOOP_PERIOD) :].tolist()
+        return torch.tensor([loops(t) for t in tail], dtype=torch.bool, device=input_ids.device)
+
+
 class TokenQueue(BaseStreamer, StoppingCriteria):
     """A transformers streamer that hands new token ids to another thread, in order.
 

@@ -38,6 +38,7 @@ from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import (
     CallEnd,
     Decoding,
+    Loop,
     TextStop,
     TokenQueue,
     call_complete,
@@ -230,6 +231,8 @@ class LocalChatModel(ToolBindingChatModel):
             stopping.append(CallClosed(rt.format, len(plan.prompt) - len(plan.prefill)))
         elif plan.tools and not plan.grammar and not rt.format.native_tools:
             stopping.append(CallEnd(rt.format, len(plan.prompt), lambda t: self._reads(plan, t)))
+        if plan.tools:
+            stopping.append(Loop(len(plan.prompt)))
         if isinstance(streamer, TokenQueue):
             stopping.append(streamer)
         with rt.lock, torch.inference_mode():

@@ -27,6 +27,7 @@ ALIASES = {
     "set": "array",
 }
 ANY = frozenset({"any", "Any", "object?"})
+FLOATS = frozenset({"float", "double"})
 
 
 def _type(value: Any, where: str) -> Any:
@@ -54,6 +55,8 @@ def normalise_schema(schema: Any, where: str = "parameters") -> Any:
             if value in ANY:
                 continue
             out[key] = _type(value, where)
+            if value in FLOATS and "format" not in schema:
+                out["format"] = value  # OpenAPI's way to say a number is a float: written 3.0
         elif key == "properties" and isinstance(value, dict):
             out[key] = {k: normalise_schema(v, f"{where}.{k}") for k, v in value.items()}
         else:

@@ -151,3 +151,19 @@ def test_a_call_repeated_word_for_word_in_one_reply_is_made_once(settings: Setti
     bound, _ = _free(settings, f"[{CALL}, {CALL}, {other}, {CALL}]")
     reply = bound.invoke("Weather in Oslo and Bergen?")
     assert [c["args"]["city"] for c in reply.tool_calls] == ["Oslo", "Bergen"]
+
+
+def test_a_call_caught_in_a_loop_ends_there() -> None:
+    from autan.agents.models.local_stopping import LOOP_SPAN, Loop, loops
+
+    line = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]  # one repeated line of a call
+    assert loops(line * 5) and loops([7] * LOOP_SPAN + [7])
+    assert not loops(list(range(200)))  # a long call that moves on is not a loop
+    assert not loops([0, 1] * 12)  # twelve zeros in a list are not either (too short)
+    assert not loops(line * 5 + [99])  # the newest token broke the pattern
+    prompt = [5] * 100  # a repetitive prompt does not count: only the reply's tokens do
+    rows = torch.tensor([prompt + line * 5, prompt + list(range(65))])
+    assert Loop(len(prompt))(rows, torch.zeros(2, 1)).tolist() == [True, False]
+    assert Loop(len(prompt))(torch.tensor([prompt + [5] * 10]), torch.zeros(1, 1)).tolist() == [
+        False
+    ]

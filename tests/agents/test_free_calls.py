@@ -13,6 +13,7 @@ from autan.agents.models.base import openai_tools
 from autan.agents.models.call_parsing import extract_calls, parse_calls, resolve_names
 from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.schema_types import normalise_schema
 from autan.agents.models.template_format import TemplateFormat
 from autan.agents.models.tiny import tiny_chat_dir
 from autan.agents.models.tool_prompt import call_opener, describe_tools
@@ -80,6 +81,23 @@ def test_arguments_are_coerced_only_when_nothing_is_lost() -> None:
     assert coerce(True, {"type": "integer"}) is True
     assert coerce("maybe", {"type": "boolean"}) == "maybe"
     assert coerce("nan", {"type": "number"}) == "nan"
+
+
+def test_a_float_parameter_gets_a_float_also_inside_a_list() -> None:
+    schema = normalise_schema(
+        {
+            "type": "dict",
+            "properties": {
+                "x": {"type": "float"},
+                "xs": {"type": "array", "items": {"type": "float"}},
+                "n": {"type": "integer"},
+            },
+        }
+    )
+    args = coerce_args({"x": 3, "xs": [1, 2.5, "4"], "n": 2}, schema)
+    assert args == {"x": 3.0, "xs": [1.0, 2.5, 4.0], "n": 2}
+    assert [type(v) for v in args["xs"]] == [float, float, float] and type(args["x"]) is float
+    assert coerce(True, schema["properties"]["x"]) is True  # a boolean is not a number here
 
 
 @pytest.fixture

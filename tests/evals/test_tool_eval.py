@@ -68,7 +68,7 @@ def test_bfcl_types_are_normalised_the_same_way_in_both_modes() -> None:
     assert schema["type"] == "object"
     assert normalise_schema({"type": "tuple", "items": {"type": "float"}}) == {
         "type": "array",
-        "items": {"type": "number"},
+        "items": {"type": "number", "format": "float"},
     }
     assert normalise_schema({"type": "any", "description": "x"}) == {"description": "x"}
     with pytest.raises(UserInputError, match="'complex'"):
