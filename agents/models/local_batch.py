@@ -89,7 +89,7 @@ def _criteria(model: Any, plan: Any, width: int, stop_at_prose: bool) -> list[An
         crit.append(CallClosed(fmt, width - len(plan.prefill)))
     elif plan.tools and not plan.grammar and not fmt.native_tools:
         crit.append(CallEnd(fmt, width, lambda text: model._reads(plan, text)))
-    if plan.tools:
+    if plan.tools and not plan.grammar:  # a grammar's call is left to finish
         crit.append(Loop(width))
     if plan.grammar and stop_at_prose:
         crit.append(_Prose(fmt, width, plan.stops))

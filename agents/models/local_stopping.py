@@ -108,11 +108,12 @@ def loops(tokens: Sequence[int], span: int = LOOP_SPAN, period: int = LOOP_PERIO
 
 
 class Loop(StoppingCriteria):
-    """Ends a call caught in a loop (the same word part, key or line again and again).
+    """Ends a call written without a grammar once it loops (one word part, key or line again).
 
     A small greedy model that starts repeating itself inside a call never closes it: left
     alone it runs to the token limit and is still no valid call (a long list of one value, 24
-    zeros, would also stop here, and be read as the unfinished call it then is).
+    zeros, would also stop here, and be read as the unfinished call it then is). A grammar's
+    call is not cut: its grammar promises a call that validates.
     """
 
     def __init__(self, start: int) -> None:

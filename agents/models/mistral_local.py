@@ -231,7 +231,7 @@ class LocalChatModel(ToolBindingChatModel):
             stopping.append(CallClosed(rt.format, len(plan.prompt) - len(plan.prefill)))
         elif plan.tools and not plan.grammar and not rt.format.native_tools:
             stopping.append(CallEnd(rt.format, len(plan.prompt), lambda t: self._reads(plan, t)))
-        if plan.tools:
+        if plan.tools and not plan.grammar:  # a grammar's call is left to finish
             stopping.append(Loop(len(plan.prompt)))
         if isinstance(streamer, TokenQueue):
             stopping.append(streamer)
