@@ -172,4 +172,5 @@ def evaluate_parallel(
 def _given(
     results: Mapping[tuple[str, str, int], list[Outcome]], m: str, c: str, n: int
 ) -> list[Outcome]:
+    """Mode ``m``'s verdicts on category ``c``, its ``n`` groups one after another."""
     return [o for i in range(n) for o in results[(m, c, i)]]

@@ -223,7 +223,11 @@ def to_hit(score: float, payload: dict[str, Any] | None) -> Hit:
 
 def ranked(points: Iterable[Any], k: int) -> list[Hit]:
     """The ``k`` best hits, ties broken by id (the engine's order among equals is not stable)."""
-    hits = [to_hit(p.score, p.payload) for p in points]
+    return _best([to_hit(p.score, p.payload) for p in points], k)
+
+
+def _best(hits: Iterable[Hit], k: int) -> list[Hit]:
+    """The ``k`` highest scores, equal scores in id order."""
     return sorted(hits, key=lambda h: (-h.score, h.id))[:k]
 
 
@@ -241,8 +245,7 @@ def fused(rankings: Sequence[list[Hit]], k: int) -> list[Hit]:
         for position, hit in enumerate(ranking):  # Qdrant's formula: 1 / (k + 0-based position)
             scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + position)
             hits.setdefault(hit.id, hit)
-    out = [replace(hits[i], score=score) for i, score in scores.items()]
-    return sorted(out, key=lambda h: (-h.score, h.id))[:k]
+    return _best((replace(hits[i], score=score) for i, score in scores.items()), k)
 
 
 def fusion_depth(k: int) -> int:

@@ -18,9 +18,8 @@ import torch
 from langchain_core.messages import AIMessage, BaseMessage
 from transformers import StoppingCriteria
 
-from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.local_decode import greedy_rows
-from autan.agents.models.local_stopping import CallEnd, Decoding, Loop, TextStop
+from autan.agents.models.local_stopping import Decoding, reply_stops
 from autan.errors import AutanError, BackendError
 
 
@@ -83,16 +82,9 @@ def _shared(plan: Any) -> dict[str, Any]:
 
 def _criteria(model: Any, plan: Any, width: int, stop_at_prose: bool) -> list[Any]:
     """The stops ``LocalChatModel._run`` gives a lone reply, for a row of ``width`` prompt."""
-    fmt = model.runtime.format
-    crit: list[Any] = [TextStop(fmt, width, plan.stops)] if plan.stops else []
-    if plan.prefill and fmt.tool_call_token is None:
-        crit.append(CallClosed(fmt, width - len(plan.prefill)))
-    elif plan.tools and not plan.grammar and not fmt.native_tools:
-        crit.append(CallEnd(fmt, width, lambda text: model._reads(plan, text)))
-    if plan.tools and not plan.grammar:  # a grammar's call is left to finish
-        crit.append(Loop(width))
+    crit = reply_stops(model, plan, width)
     if plan.grammar and stop_at_prose:
-        crit.append(_Prose(fmt, width, plan.stops))
+        crit.append(_Prose(model.runtime.format, width, plan.stops))
     return crit
 
 

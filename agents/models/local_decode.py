@@ -17,11 +17,16 @@ from typing import Any
 import torch
 
 
-def _step(model: Any, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: Any) -> Any:
-    """The next-token logits of each row (only the last position's are computed)."""
+def _step(
+    model: Any, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: dict[str, Any]
+) -> Any:
+    """The next-token logits of each row (only the last position's are computed).
+
+    ``cache`` maps the forward's cache argument name (``_cache_argument``) to the cache.
+    """
     out = model(
         input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
-        **{_cache_argument(model): cache},
+        **cache,
     )  # fmt: skip
     return out.logits[:, -1, :].float()
 
@@ -61,7 +66,8 @@ def greedy_rows(
     """
     from transformers import DynamicCache
 
-    start, cache = time.monotonic(), DynamicCache()
+    start, kv = time.monotonic(), DynamicCache()
+    cache = {_cache_argument(model): kv}  # looked up once, not at every step
     pos = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 1)  # as generate places them
     logits = _step(model, ids, mask, pos, cache)
     rows, alive, last = ids, list(range(ids.shape[0])), pos[:, -1:]
@@ -79,7 +85,7 @@ def greedy_rows(
             break
         if len(keep) < len(alive):
             index = torch.tensor(keep, device=rows.device)
-            cache.batch_select_indices(index)
+            kv.batch_select_indices(index)
             mask, last, chosen = mask[index], last[index], chosen[index]
             alive = [alive[j] for j in keep]
         mask = torch.cat([mask, mask.new_ones(len(alive), 1)], dim=1)

@@ -18,6 +18,7 @@ from transformers import StoppingCriteria
 from transformers.generation.streamers import BaseStreamer
 
 from autan.agents.models.call_parsing import group_end, looks_like_call
+from autan.agents.models.call_stop import CallClosed
 
 _END = object()
 _FENCE = re.compile(r"```[A-Za-z_]*[ \t]*\n?")
@@ -124,6 +125,23 @@ class Loop(StoppingCriteria):
         width = int(input_ids.shape[1])
         tail = input_ids[:, max(self.start, width - LOOP_SPAN - LOOP_PERIOD) :].tolist()
         return torch.tensor([loops(t) for t in tail], dtype=torch.bool, device=input_ids.device)
+
+
+def reply_stops(model: Any, plan: Any, start: int) -> list[Any]:
+    """The stopping criteria of one reply whose new tokens begin at ``start``.
+
+    The same for a lone run (``LocalChatModel._run``) and for a row of a batch (local_batch.py),
+    where ``start`` is the padded width: a row ends where it would end alone.
+    """
+    fmt = model.runtime.format
+    crit: list[Any] = [TextStop(fmt, start, plan.stops)] if plan.stops else []
+    if plan.prefill and fmt.tool_call_token is None:
+        crit.append(CallClosed(fmt, start - len(plan.prefill)))
+    elif plan.tools and not plan.grammar and not fmt.native_tools:
+        crit.append(CallEnd(fmt, start, lambda text: model._reads(plan, text)))
+    if plan.tools and not plan.grammar:  # a grammar's call is left to finish
+        crit.append(Loop(start))
+    return crit
 
 
 class TokenQueue(BaseStreamer, StoppingCriteria):

@@ -33,16 +33,13 @@ from autan.agents.models.call_parsing import (
     resolve_names,
     value_closed,
 )
-from autan.agents.models.call_stop import CallClosed
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import (
-    CallEnd,
     Decoding,
-    Loop,
-    TextStop,
     TokenQueue,
     call_complete,
     cut_at_stop,
+    reply_stops,
 )
 from autan.config import Settings
 from autan.errors import BackendError, ModelOutputError, UserInputError
@@ -225,14 +222,7 @@ class LocalChatModel(ToolBindingChatModel):
         """Generate; the new token ids (the prefill included)."""
         rt = self.runtime
         ids = torch.tensor([plan.prompt], device=rt.model.device)
-        stopping: list[Any] = [TextStop(rt.format, len(plan.prompt), plan.stops)]
-        stopping = stopping if plan.stops else []
-        if plan.prefill and self.runtime.format.tool_call_token is None:
-            stopping.append(CallClosed(rt.format, len(plan.prompt) - len(plan.prefill)))
-        elif plan.tools and not plan.grammar and not rt.format.native_tools:
-            stopping.append(CallEnd(rt.format, len(plan.prompt), lambda t: self._reads(plan, t)))
-        if plan.tools and not plan.grammar:  # a grammar's call is left to finish
-            stopping.append(Loop(len(plan.prompt)))
+        stopping = reply_stops(self, plan, len(plan.prompt))
         if isinstance(streamer, TokenQueue):
             stopping.append(streamer)
         with rt.lock, torch.inference_mode():
