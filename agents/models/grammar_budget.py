@@ -9,6 +9,13 @@ servers (llama.cpp, vLLM) return it. Here a call always ends inside its budget:
 2. ``Closer`` watches the tokens left; once they fall to what the longest minimal completion
    costs, it allows only tokens that finish the JSON: the forced text, a closing quote, ``}`` or
    ``]``, a comma (ends a number), in that order, so the call closes within the budget.
+3. A call that loops is closed at once. A small greedy model that has written a call often
+   writes it again and again, or one value or word part again and again, until the budget runs
+   out; the last copy is then cut short (``"years": 5`` for 50). A list of calls ends as soon as
+   a call repeats an earlier one, and anything else ends once its newest tokens loop
+   (``local_stopping.loops``). When a list of calls is closed halfway through a call, that cut
+   call is left out of the reply (``Closer.whole_calls``): its values are not the ones the model
+   was writing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autan.agents.models.local_stopping import LOOP_PERIOD, LOOP_SPAN, loops
 
 CHARS_PER_TOKEN = 3
 MIN_CHARS = 8
@@ -142,27 +151,39 @@ class Tiers:
 
 @dataclass
 class JsonCursor:
-    """Where a call's JSON text stands: begun yet, inside a string.
+    """Where a call's JSON text stands: begun yet, inside a string, how deep, which calls done.
 
     A prompted call is the whole reply, so its first non-blank byte decides; a native call begins
-    after the call token.
+    after the call token. In a list of calls (``[{...}, {...}]``) each call's text is kept once it
+    closes, so a call that repeats an earlier one is seen (``repeated``).
     """
 
     armed: bool
     started: bool = False
     in_string: bool = False
     escaped: bool = False
+    depth: int = 0
+    in_list: bool = False
+    calls: list[str] = field(default_factory=list)
+    repeated: bool = False
+    _text: list[str] = field(default_factory=list)
 
     def feed(self, data: bytes) -> None:
         """Advance over one generated token's bytes."""
         for ch in data.decode("latin-1"):
             if not self.started:
                 self._begin(ch)
-            elif self.escaped:
+                continue
+            self._text.append(ch)
+            if self.escaped:
                 self.escaped = False
             elif self.in_string:
                 self.escaped = ch == "\\"
                 self.in_string = ch != '"'
+            elif ch in "{[":
+                self._open()
+            elif ch in "}]":
+                self._close()
             else:
                 self.in_string = ch == '"'
 
@@ -170,11 +191,29 @@ class JsonCursor:
         if self.armed and ch not in " \t\n":
             self.started = ch in "{["
             self.armed = self.started
+            self.depth = int(self.started)
+            self.in_list = ch == "["
+
+    def _open(self) -> None:
+        self.depth += 1
+        if self.depth == 2 and self.in_list:
+            self._text = self._text[-1:]
+
+    def _close(self) -> None:
+        self.depth -= 1
+        if self.depth == 1 and self.in_list:
+            call = "".join(self._text)
+            self.repeated = self.repeated or call in self.calls
+            self.calls.append(call)
 
 
 @dataclass
 class Closer:
-    """Narrows the grammar's mask to closing tokens once the tokens left reach ``reserve``."""
+    """Narrows the grammar's mask to closing tokens once the tokens left reach ``reserve``.
+
+    A call is also closed once it loops: a call in a list repeats an earlier one, or the newest
+    tokens repeat a short run.
+    """
 
     tiers: Tiers
     budget: int
@@ -182,6 +221,9 @@ class Closer:
     call_token: int | None
     cursor: JsonCursor = field(init=False)
     generated: int = 0
+    whole_calls: int | None = None  # calls to keep when the list was closed mid-call
+    looped: bool = False
+    _tail: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.cursor = JsonCursor(armed=self.call_token is None)
@@ -194,11 +236,20 @@ class Closer:
                 self.cursor.armed = True
             else:
                 self.cursor.feed(self.tiers.token_bytes(t))
+        self._tail = (self._tail + list(tokens))[-(LOOP_SPAN + LOOP_PERIOD) :]
+        self.looped = self.looped or loops(self._tail)
+        cursor = self.cursor
+        if self.whole_calls is None and self.closing and cursor.in_list and cursor.depth > 1:
+            self.whole_calls = len(cursor.calls) or None
+
+    @property
+    def _short(self) -> bool:
+        return self.budget - self.generated <= self.reserve
 
     @property
     def closing(self) -> bool:
-        """True when the call has begun and only its shortest completion still fits."""
-        return self.cursor.started and self.budget - self.generated <= self.reserve
+        """True when the call has begun and loops, or only its shortest completion still fits."""
+        return self.cursor.started and (self._short or self.cursor.repeated or self.looped)
 
     def narrow(self, allowed: np.ndarray, forced: Callable[[], list[int]]) -> np.ndarray:
         """``allowed`` cut to the first non-empty tier of closing tokens."""
@@ -217,6 +268,15 @@ class Closer:
             if picked.any():
                 return picked
         return allowed
+
+
+def whole_calls(processors: Sequence[Any]) -> int | None:
+    """How many leading calls of a reply to keep: all (None) unless its closer cut one short."""
+    for proc in processors:
+        closer = getattr(proc, "closer", None)
+        if isinstance(closer, Closer):
+            return closer.whole_calls
+    return None
 
 
 def reserve_tokens(tools: Sequence[dict[str, Any]], count: Callable[[str], int]) -> int:

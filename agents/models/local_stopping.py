@@ -114,7 +114,8 @@ class Loop(StoppingCriteria):
     A small greedy model that starts repeating itself inside a call never closes it: left
     alone it runs to the token limit and is still no valid call (a long list of one value, 24
     zeros, would also stop here, and be read as the unfinished call it then is). A grammar's
-    call is not cut: its grammar promises a call that validates.
+    call is not cut, as its grammar promises a call that validates: it is closed instead
+    (``grammar_budget.Closer``).
     """
 
     def __init__(self, start: int) -> None:
@@ -139,7 +140,7 @@ def reply_stops(model: Any, plan: Any, start: int) -> list[Any]:
         crit.append(CallClosed(fmt, start - len(plan.prefill)))
     elif plan.tools and not plan.grammar and not fmt.native_tools:
         crit.append(CallEnd(fmt, start, lambda text: model._reads(plan, text)))
-    if plan.tools and not plan.grammar:  # a grammar's call is left to finish
+    if plan.tools and not plan.grammar:  # a grammar's call is closed by its Closer
         crit.append(Loop(start))
     return crit
 

@@ -33,6 +33,7 @@ from autan.agents.models.call_parsing import (
     resolve_names,
     value_closed,
 )
+from autan.agents.models.grammar_budget import whole_calls
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import (
     Decoding,
@@ -257,7 +258,8 @@ class LocalChatModel(ToolBindingChatModel):
         elif plan.tools and not fmt.native_tools:
             finished = ended or stopped or call_complete(text)
             calls, text = self._prompted_calls(plan, text, finished, new_ids)
-        calls.tool_calls = drop_repeats(coerce_calls(calls.tool_calls, plan.tools))
+        kept = calls.tool_calls[: whole_calls(plan.kwargs.get("logits_processor") or ())]
+        calls.tool_calls = drop_repeats(coerce_calls(kept, plan.tools))
         reason = "tool_calls" if calls.tool_calls else "stop" if ended or stopped else "length"
         generated = len(new_ids) - len(plan.prefill)
         return AIMessage(

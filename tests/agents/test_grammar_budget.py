@@ -5,10 +5,17 @@ from __future__ import annotations
 import jsonschema
 import pytest
 import torch
+from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel, Field
 
 from autan.agents.models.base import openai_tools
-from autan.agents.models.grammar_budget import JsonCursor, Tiers, bounded, skeleton
+from autan.agents.models.grammar_budget import (
+    JsonCursor,
+    Tiers,
+    bounded,
+    reserve_tokens,
+    skeleton,
+)
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
@@ -147,3 +154,73 @@ def test_sampled_required_string_arguments_are_not_empty(model: LocalChatModel) 
         reply = bound.invoke("What is 2+2?", max_new_tokens=48)
         assert [c["name"] for c in reply.tool_calls] == ["calculator"]
         assert reply.tool_calls[0]["args"]["expression"] != ""
+
+
+CALL = '{"name": "calculator", "arguments": {"expression": %s}}'
+
+
+def test_the_cursor_sees_a_call_list_repeat_itself() -> None:
+    cursor = JsonCursor(armed=True)
+    cursor.feed(("[" + CALL % '"2+2"' + ", " + CALL % '"}{ 2+2"').encode())
+    assert cursor.calls and not cursor.repeated  # braces inside strings open nothing
+    cursor.feed((", " + CALL % '"2+2"').encode())
+    assert cursor.repeated and cursor.depth == 1
+    lone = JsonCursor(armed=True)
+    lone.feed((CALL % '"2+2"' + CALL % '"2+2"').encode())
+    assert not lone.in_list and not lone.calls  # one call object holds no list of calls
+
+
+def _decode(
+    model: LocalChatModel, written: str, budget: int | None = None, strict: bool = True
+) -> AIMessage:
+    """A forced call to ``calculator`` that starts with ``written``, then follows the grammar.
+
+    The tokens of ``written`` go through the plan's grammar processor as decoding would feed them
+    (each must be allowed, unless not ``strict``: then the first refused one ends ``written``);
+    from there the lowest allowed token is taken until the reply ends. ``budget`` defaults to
+    just enough for the closer to start closing after ``written``.
+    """
+    decoder, fmt = model._decoder(), model.runtime.format
+    tools = openai_tools([calculator])
+    forced = [fmt.tool_call_token, *decoder.tokenizer.tokenize_str(" " + written)]
+    if budget is None:
+        count = decoder.tokenizer.tokenize_str
+        budget = len(forced) + reserve_tokens(tools, lambda text: len(count(text)))
+    kwargs = {"tools": tools, "tool_choice": "any", "max_new_tokens": budget}
+    plan = model._plan([HumanMessage("What is 2+2?")], None, kwargs)
+    (processor,) = plan.kwargs["logits_processor"]
+    ids = list(plan.prompt)
+    for step in range(budget):
+        masked = processor(torch.tensor([ids]), torch.zeros(1, fmt.vocab_size))
+        token = forced[step] if step < len(forced) else int(masked[0].argmax())
+        if not strict and masked[0, token] != 0:
+            forced, token = forced[:step], int(masked[0].argmax())
+        assert masked[0, token] == 0, f"the grammar refused token {step}"
+        ids.append(token)
+        if token in fmt.eos_ids:
+            break
+    return model.reply(plan, ids[len(plan.prompt) :])
+
+
+def test_a_repeated_call_closes_the_list_and_is_made_once(model: LocalChatModel) -> None:
+    twice = "[" + CALL % '"2+2"' + ", " + CALL % '"2+2"'
+    reply = _decode(model, twice, budget=200)
+    assert [c["args"] for c in reply.tool_calls] == [{"expression": "2+2"}]
+    assert reply.usage_metadata is not None
+    assert reply.usage_metadata["output_tokens"] < 100  # closed at once, not at the budget
+
+
+def test_a_call_the_budget_cuts_short_is_left_out(model: LocalChatModel) -> None:
+    cut = "[" + CALL % '"2+2"' + ", " + '{"name": "calculator", "arguments": {"expression": "3'
+    reply = _decode(model, cut)
+    assert [c["args"] for c in reply.tool_calls] == [{"expression": "2+2"}]
+    alone = _decode(model, '[{"name": "calculator", "arguments": {"expression": "3')
+    assert [c["args"]["expression"][:1] for c in alone.tool_calls] == ["3"]  # nothing to keep
+
+
+def test_a_looping_string_is_closed_at_once(model: LocalChatModel) -> None:
+    looping = '[{"name": "calculator", "arguments": {"expression": "' + "1+" * 60
+    reply = _decode(model, looping, budget=300, strict=False)
+    (call,) = reply.tool_calls
+    assert call["args"]["expression"].startswith("1+1+1+")
+    assert len(call["args"]["expression"]) < 100  # closed soon after the loop began
