@@ -236,7 +236,7 @@ def outcome(
     return Outcome(ok, why, [{c["name"]: c.get("args")} for c in reply.tool_calls])
 
 
-BATCH = 8  # cases a local model decodes together
+BATCH = 32  # cases a local model decodes together
 
 
 def _batches(model: BaseChatModel) -> bool:
