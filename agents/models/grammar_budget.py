@@ -174,7 +174,8 @@ class JsonCursor:
             if not self.started:
                 self._begin(ch)
                 continue
-            self._text.append(ch)
+            if self.in_list:  # only a list's calls are compared
+                self._text.append(ch)
             if self.escaped:
                 self.escaped = False
             elif self.in_string:
