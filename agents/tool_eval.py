@@ -4,7 +4,8 @@ The cases and the AST checker come from the ``bfcl-eval`` package (installed wit
 SDKs; see ``checker``). Each case's functions become OpenAI-format tools (dots in names become
 underscores, as BFCL does for such APIs), the model answers the case's first turn, and its tool
 calls are judged by BFCL's own ``ast_checker``. ``irrelevance`` cases pass when the model calls
-nothing. Multi-turn categories run BFCL's stateful API simulators and are not covered here.
+nothing. The multi-turn categories are conversations with BFCL's API simulators, played and
+judged in ``bfcl_multi_turn``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ CATEGORIES = {
     "parallel_multiple": "BFCL_v4_parallel_multiple.json",
     "irrelevance": "BFCL_v4_irrelevance.json",
 }
+MULTI_TURN = {
+    "multi_turn_base": "BFCL_v4_multi_turn_base.json",
+    "multi_turn_miss_func": "BFCL_v4_multi_turn_miss_func.json",
+    "multi_turn_miss_param": "BFCL_v4_multi_turn_miss_param.json",
+    "multi_turn_long_context": "BFCL_v4_multi_turn_long_context.json",
+}
+CATEGORIES.update(MULTI_TURN)
 # BFCL's category names, which its checker branches on
 _CHECKER_CATEGORY = {
     "simple": "simple_python",
@@ -41,13 +49,18 @@ _CHECKER_MODEL = "autan"
 
 @dataclass(frozen=True)
 class Case:
-    """One BFCL test case."""
+    """One BFCL test case.
+
+    A multi-turn case keeps BFCL's whole entry (its turns, the simulators' starting state, the
+    functions held back for later turns); its answer is the ground-truth calls of each turn.
+    """
 
     id: str
     category: str
     messages: list[BaseMessage]
     functions: list[dict[str, Any]]
-    answer: list[dict[str, Any]] | None
+    answer: list[Any] | None
+    entry: dict[str, Any] | None = None
 
 
 @dataclass
@@ -83,14 +96,16 @@ def _data(name: str) -> Any:
         ) from None
 
 
-def _lines(name: str) -> Iterator[dict[str, Any]]:
+def data_lines(name: str) -> Iterator[dict[str, Any]]:
+    """The JSON rows of one of BFCL's data files."""
     with _data(name).open("r", encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 yield json.loads(line)
 
 
-def _messages(turn: Sequence[dict[str, str]]) -> list[BaseMessage]:
+def turn_messages(turn: Sequence[dict[str, str]]) -> list[BaseMessage]:
+    """One of BFCL's turns (role and content dicts) as LangChain messages."""
     kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
     return [kinds.get(m["role"], HumanMessage)(content=m["content"]) for m in turn]
 
@@ -101,18 +116,21 @@ def load_cases(category: str, limit: int | None = None) -> list[Case]:
         raise UserInputError(
             f"unknown BFCL category {category!r}", hint=f"use one of {', '.join(CATEGORIES)}"
         )
+    if category in MULTI_TURN:
+        from autan.agents.bfcl_multi_turn import load
+
+        return load(category, limit)
     answers: dict[str, Any] = {}
     if category != "irrelevance":
-        answers = {
-            a["id"]: a["ground_truth"] for a in _lines(f"possible_answer/{CATEGORIES[category]}")
-        }
+        truth = data_lines(f"possible_answer/{CATEGORIES[category]}")
+        answers = {a["id"]: a["ground_truth"] for a in truth}
     cases: list[Case] = []
-    for row in _lines(CATEGORIES[category]):
+    for row in data_lines(CATEGORIES[category]):
         if limit is not None and len(cases) >= limit:
             break
         turn = row["question"][0]
         cases.append(
-            Case(row["id"], category, _messages(turn), row["function"], answers.get(row["id"]))
+            Case(row["id"], category, turn_messages(turn), row["function"], answers.get(row["id"]))
         )
     return cases
 
@@ -251,6 +269,10 @@ def outcomes(
     check: Callable[..., dict[str, Any]],
 ) -> list[Outcome]:
     """Run and judge ``cases``: decoded together where the model can, else one at a time."""
+    if any(case.entry is not None for case in cases):
+        from autan.agents.bfcl_multi_turn import converse
+
+        return [converse(model, case) for case in cases]
     if len(cases) < 2 or not _batches(model):
         return [outcome(model, case, choice, check) for case in cases]
     from autan.agents.models.local_batch import replies
@@ -272,10 +294,12 @@ def outcomes(
 def chunks(cases: Sequence[Case]) -> list[Sequence[Case]]:
     """``cases`` in the groups every run decodes together (the same in one process or many).
 
-    Cases of similar prompt size go together, so that a left-padded batch pads little.
+    Cases of similar prompt size go together, so that a left-padded batch pads little. A
+    multi-turn case is a conversation of its own: one a group, so workers share them out.
     """
     order = sorted(cases, key=lambda c: (_size(c), c.id))
-    return [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
+    size = 1 if any(c.entry is not None for c in cases) else BATCH
+    return [order[i : i + size] for i in range(0, len(order), size)]
 
 
 def _size(case: Case) -> int:
