@@ -33,6 +33,7 @@ class ModelSettings(BaseModel):
     max_new_tokens: int = 512
     constrained: bool = False
     force_calls: bool = True
+    copy_bias: float = 2.0
     device: str = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantization: Literal["none", "4bit", "8bit"] = "none"

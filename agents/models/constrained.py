@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor
 
+from autan.agents.models.copy_bias import CopyBias, token_table
 from autan.agents.models.grammar_budget import (
     Closer,
     Tiers,
@@ -170,11 +171,13 @@ class GrammarProcessor(LogitsProcessor):
         vocab_size: int,
         eos_ids: Sequence[int],
         closer: Closer | None = None,
+        copy: CopyBias | None = None,
     ) -> None:
         import llguidance.numpy as llnp
 
         self.matcher = matcher
         self.closer = closer
+        self.copy = copy
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -200,7 +203,11 @@ class GrammarProcessor(LogitsProcessor):
             if self.closer is not None and self.closer.closing:
                 allowed = self.closer.narrow(allowed, self.matcher.compute_ff_tokens)
             forbidden[: allowed.shape[0]] = ~torch.from_numpy(allowed)
-        return scores.masked_fill(forbidden.to(scores.device), float("-inf"))  # type: ignore[return-value]
+        out = scores.masked_fill(forbidden.to(scores.device), float("-inf"))
+        closer = self.closer
+        if self.copy is not None and closer is not None and not closer.closing:
+            self.copy.apply(out, closer.cursor.value, closer.cursor.number)
+        return out  # type: ignore[return-value]
 
 
 class ConstrainedDecoder:
@@ -213,6 +220,7 @@ class ConstrainedDecoder:
         self.tokenizer = _lltokenizer(fmt, folder)
         self._compiled: dict[str, Any] = {}
         self._token_tiers: Tiers | None = None
+        self._token_table: dict[bytes, list[int]] | None = None
         self._lock = threading.Lock()
 
     def _matcher(self, grammar: str) -> Any:
@@ -234,31 +242,48 @@ class ConstrainedDecoder:
         force_call: bool,
         max_calls: int = MAX_CALLS,
         budget: int | None = None,
+        source: bytes = b"",
+        copy_bias: float = 0.0,
     ) -> GrammarProcessor:
-        """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens."""
+        """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens.
+
+        With a ``copy_bias``, values that copy ``source`` get that bonus (see ``copy_bias``).
+        """
         token = self.format.tool_call_token
-        closer, shares = None, None
+        closer, shares, copy = None, None, None
         if budget is not None:
             reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
             shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
             closer = Closer(self._tiers(), budget, reserve, token)
+            if copy_bias and source:
+                copy = CopyBias(source, self._table(), copy_bias)
         grammar = lark_grammar(
             tools, token, force_call=force_call, max_calls=max_calls, shares=shares
         )
         vocab = int(self.tokenizer.vocab_size)
-        return GrammarProcessor(self._matcher(grammar), vocab, self.format.eos_ids, closer)
+        eos = self.format.eos_ids
+        return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, copy)
+
+    def _vocab(self) -> list[bytes]:
+        tok = self.tokenizer
+        return [
+            b"" if tok.is_special_token(i) else tok.decode_bytes([i])
+            for i in range(int(tok.vocab_size))
+        ]
 
     def _tiers(self) -> Tiers:
         """The closing-token masks of this vocabulary, computed once."""
         with self._lock:
             if self._token_tiers is None:
-                tok = self.tokenizer
-                vocab = [
-                    b"" if tok.is_special_token(i) else tok.decode_bytes([i])
-                    for i in range(int(tok.vocab_size))
-                ]
-                self._token_tiers = Tiers.of(vocab)
+                self._token_tiers = Tiers.of(self._vocab())
             return self._token_tiers
+
+    def _table(self) -> dict[bytes, list[int]]:
+        """Each token's bytes to its ids, for copying (computed once)."""
+        with self._lock:
+            if self._token_table is None:
+                self._token_table = token_table(self._vocab())
+            return self._token_table
 
     @property
     def cached_grammars(self) -> int:

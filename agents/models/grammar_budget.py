@@ -166,6 +166,8 @@ class JsonCursor:
     in_list: bool = False
     calls: list[str] = field(default_factory=list)
     repeated: bool = False
+    value: bytes | None = None  # the string or number being written (see ``copy_bias``)
+    number: bool = False
     _text: list[str] = field(default_factory=list)
 
     def feed(self, data: bytes) -> None:
@@ -176,6 +178,7 @@ class JsonCursor:
                 continue
             if self.in_list:  # only a list's calls are compared
                 self._text.append(ch)
+            was_string = self.in_string
             if self.escaped:
                 self.escaped = False
             elif self.in_string:
@@ -187,6 +190,19 @@ class JsonCursor:
                 self._close()
             else:
                 self.in_string = ch == '"'
+            self._track(ch, was_string)
+
+    def _track(self, ch: str, was_string: bool) -> None:
+        """The scalar being written: a string's bytes after its quote, or a number's so far."""
+        if was_string and self.in_string:
+            self.value = (self.value or b"") + ch.encode("latin-1")
+        elif self.in_string:  # a string opens
+            self.value, self.number = b"", False
+        elif not was_string and (ch.isdigit() or ch == "-" or (self.number and ch in ".eE+")):
+            self.value = (self.value if self.number and self.value else b"") + ch.encode("latin-1")
+            self.number = True
+        else:
+            self.value, self.number = None, False
 
     def _begin(self, ch: str) -> None:
         if self.armed and ch not in " \t\n":

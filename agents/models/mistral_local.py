@@ -33,6 +33,7 @@ from autan.agents.models.call_parsing import (
     resolve_names,
     value_closed,
 )
+from autan.agents.models.copy_bias import source_text
 from autan.agents.models.grammar_budget import whole_calls
 from autan.agents.models.local_loading import LocalRuntime, load_runtime
 from autan.agents.models.local_stopping import (
@@ -66,6 +67,7 @@ class _Plan:
     prefill: list[int] = field(default_factory=list)
     grammar: bool = False
     forced: bool = False
+    source: bytes = b""  # what call values may copy: the user's and the tools' text
 
 
 def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
@@ -94,6 +96,7 @@ class LocalChatModel(ToolBindingChatModel):
     top_p: float = 1.0
     constrained: bool = False
     force_calls: bool = True
+    copy_bias: float = 2.0  # see copy_bias: a bonus for values copied from the conversation
     tool_choice: str = "auto"
     seed: int | None = None
     timeout_s: float | None = None
@@ -127,6 +130,7 @@ class LocalChatModel(ToolBindingChatModel):
             temperature=cfg.temperature,
             constrained=cfg.constrained,
             force_calls=cfg.force_calls,
+            copy_bias=cfg.copy_bias,
             tool_choice=cfg.tool_choice,
             seed=cfg.seed,
             timeout_s=cfg.timeout_s,
@@ -151,6 +155,7 @@ class LocalChatModel(ToolBindingChatModel):
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
         plan = _Plan(fmt.encode(messages, tools), self._sampling(kwargs), tools, [])
+        plan.source = source_text(messages)
         plan.stops, plan.forced = list(self.stops(stop) or []), bool(force)
         self._shape(plan, kwargs.get("parallel_tool_calls") is not False)
         return plan
@@ -163,10 +168,15 @@ class LocalChatModel(ToolBindingChatModel):
             self.constrained or (plan.forced and token is None and self.force_calls)
         ):
             decoder = self._decoder()
-            most = MAX_CALLS if parallel else 1
-            budget = self._limit(plan)
             processors.append(
-                decoder.processor(plan.tools, force_call=plan.forced, max_calls=most, budget=budget)
+                decoder.processor(
+                    plan.tools,
+                    force_call=plan.forced,
+                    max_calls=MAX_CALLS if parallel else 1,
+                    budget=self._limit(plan),
+                    source=plan.source,
+                    copy_bias=self.copy_bias,
+                )
             )
             plan.grammar = True
         elif plan.forced and token is not None:

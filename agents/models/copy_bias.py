@@ -1,0 +1,125 @@
+"""A soft preference, in constrained calls, for argument values copied from the conversation.
+
+Tool arguments are mostly copied: a place, a name, a unit, an amount the user wrote. A small
+model at ``"location": "`` often writes a word of its own instead (``Manchester`` for
+"Manhattan", ``km`` when the user asked for miles) or breaks off a copied number (``1000``
+for "$10000"). While a constrained call writes a string or a number, ``CopyBias`` adds a small
+bonus (``copy_bias``, in logits) to the tokens that copy the conversation's words:
+
+- at the start of a string, tokens that begin one of its words; and before it, a quote alone or
+  merged with such a start, where a vocabulary has tokens that merge a quote with more;
+- inside a string, tokens that continue the word being copied, up to that word's end (never
+  into the next word, so "John Doe" does not run on into "John Doe with a birthday");
+- inside a number, digits that continue a number of the text, unless the digits written are
+  already a whole number there (``5`` of "the 5 tallest" is not pushed on to the ``50`` of
+  "within 50km").
+
+The grammar's mask comes first, so only tokens it allows move; the bonus settles near-ties
+and does not overrule a clear preference. Bytes are compared, so text in any script works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+WORD_END = frozenset(b" \t\n\".,;:!?()[]{}'`")
+SPAN = 16  # the longest continuation looked at, in bytes
+
+
+def token_table(vocab: Sequence[bytes]) -> dict[bytes, list[int]]:
+    """Each token's bytes mapped to the ids that spell them (special tokens given as ``b""``)."""
+    table: dict[bytes, list[int]] = {}
+    for i, text in enumerate(vocab):
+        if text:
+            table.setdefault(text, []).append(i)
+    return table
+
+
+def source_text(messages: Iterable[BaseMessage]) -> bytes:
+    """The text values may be copied from: the user's and the tools' messages."""
+    from autan.agents.models.mistral_format import message_text
+
+    texts = (message_text(m) for m in messages if m.type in ("human", "tool"))
+    return "\n".join(t for t in texts if t).encode("utf-8")
+
+
+class CopyBias:
+    """The tokens that copy ``source`` from where a value stands, and the bonus they get."""
+
+    def __init__(self, source: bytes, table: Mapping[bytes, list[int]], bonus: float) -> None:
+        self.source = source
+        self.table = table
+        self.bonus = bonus
+        words = self._continuations(b"", number=False)
+        self._first = self._ids(words)
+        quotes = {i for q in (b'"', b' "') for i in table.get(q, ())}
+        self._opening = sorted(quotes.union(self._ids(words, openers=(b'"', b' "'))))
+
+    def tokens(self, value: bytes | None, number: bool) -> list[int]:
+        """Token ids that copy on from ``value`` (a string's or a number's bytes so far).
+
+        Outside a value (None): a bare opening quote, or one merged with a word's start
+        (``"Rey``), rather than a token that opens the string with something else (``";``).
+        """
+        if value is None:
+            return self._opening
+        if not value and not number:
+            return self._first
+        return self._ids(self._continuations(value, number))
+
+    def _continuations(self, value: bytes, number: bool) -> set[bytes]:
+        out: set[bytes] = set()
+        src, start = self.source, 0
+        while (at := src.find(value, start) if value else self._next_word(start)) >= 0:
+            start = at + 1
+            if at > 0 and _alnum(src[at - 1]):
+                continue  # copies start at the beginning of a word or number
+            rest = src[at + len(value) : at + len(value) + SPAN]
+            cut = _word(rest, number)
+            if number and not cut:
+                return set()  # the digits so far are a whole number of the text
+            if cut:
+                out.add(cut)
+        return out
+
+    def _next_word(self, start: int) -> int:
+        src = self.source
+        while start < len(src) and (src[start] in WORD_END or (start and _alnum(src[start - 1]))):
+            start += 1
+        return start if start < len(src) else -1
+
+    def _ids(self, continuations: set[bytes], openers: Sequence[bytes] = (b"",)) -> list[int]:
+        ids: set[int] = set()
+        for text in continuations:
+            for k in range(1, len(text) + 1):
+                for opener in openers:
+                    ids.update(self.table.get(opener + text[:k], ()))
+        return sorted(ids)
+
+    def apply(self, scores: Any, value: bytes | None, number: bool) -> None:
+        """Add the bonus to the copying tokens' scores, in place (a tensor row of the vocabulary).
+
+        ``value`` is None outside a string or a number.
+        """
+        if not self.bonus:
+            return
+        ids = [i for i in self.tokens(value, number) if i < scores.shape[-1]]
+        if ids:
+            scores[..., ids] += self.bonus
+
+
+def _alnum(byte: int) -> bool:
+    return chr(byte).isalnum() if byte < 128 else True
+
+
+def _word(rest: bytes, number: bool) -> bytes:
+    """The start of ``rest`` a copy may take: digits of a number, or the rest of a word."""
+    n = 0
+    for byte in rest:
+        if (number and not 0x30 <= byte <= 0x39) or (not number and byte in WORD_END):
+            break
+        n += 1
+    return rest[:n]

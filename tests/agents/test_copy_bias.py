@@ -1,0 +1,99 @@
+"""Constrained call values lean towards copying the conversation's words, and only its words."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from autan.agents.models.copy_bias import CopyBias, source_text, token_table
+from autan.agents.models.grammar_budget import JsonCursor
+from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.spec import load_model
+from autan.agents.models.tiny import tiny_mistral_dir
+from autan.config import Settings
+from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+
+VOCAB = [b"", b"Man", b"hattan", b"chester", b"Manchester", b" with", b"0", b"5", b"km", b"a"]
+VOCAB += [b'"', b'";', b'"Man']
+SOURCE = b"Find 5 places in Manhattan within 50km of John Doe with $10000"
+
+
+def _boosted(value: bytes | None, number: bool = False) -> set[bytes]:
+    bias = CopyBias(SOURCE, token_table(VOCAB), 2.0)
+    return {VOCAB[i] for i in bias.tokens(value, number)}
+
+
+def test_a_string_starts_with_the_start_of_a_word_of_the_conversation() -> None:
+    first = _boosted(b"")
+    assert b"Man" in first and b"5" in first
+    assert b"Manchester" not in first and b"hattan" not in first  # not a word's start
+    assert _boosted(None) == {b'"', b'"Man'}  # before it: a clean opening, not '";'
+
+
+def test_inside_a_word_only_its_own_rest_is_boosted() -> None:
+    assert _boosted(b"Man") == {b"hattan"}
+    assert _boosted(b"Manhattan") == set()  # the word is whole; the next one is the model's
+    assert b" with" not in _boosted(b"John Doe")
+
+
+def test_a_number_continues_only_when_its_digits_are_not_yet_a_whole_number() -> None:
+    assert _boosted(b"1000", number=True) == {b"0"}  # "$10000"
+    assert _boosted(b"5", number=True) == set()  # "5 places" is whole, though "50km" goes on
+    assert _boosted(b"-1", number=True) == set()
+
+
+def test_the_bonus_lands_on_the_copying_tokens_only() -> None:
+    bias = CopyBias(SOURCE, token_table(VOCAB), 2.5)
+    scores = torch.zeros(1, len(VOCAB))
+    bias.apply(scores, b"Man", number=False)
+    assert scores[0, VOCAB.index(b"hattan")] == 2.5
+    assert float(scores.abs().sum()) == 2.5
+    bias.apply(scores, b"Manhattan", number=False)  # a whole word: nothing more moves
+    assert float(scores.abs().sum()) == 2.5
+
+
+def test_the_source_is_what_the_user_and_the_tools_said() -> None:
+    messages = [
+        SystemMessage(content="You are terse"),
+        HumanMessage(content="Weather in Lyon"),
+        AIMessage(content="", tool_calls=[{"name": "geo", "args": {}, "id": "g"}]),
+        ToolMessage(content="Lyon is in France", tool_call_id="g"),
+    ]
+    assert source_text(messages) == b"Weather in Lyon\nLyon is in France"
+
+
+def test_the_cursor_knows_the_value_being_written() -> None:
+    cursor = JsonCursor(armed=True)
+    seen = []
+    for piece in ['{"city": "Ly', 'on", "days": 1', "2", "}"]:
+        cursor.feed(piece.encode())
+        seen.append((cursor.value, cursor.number))
+    assert seen == [(b"Ly", False), (b"1", True), (b"12", True), (None, False)]
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city.
+
+    Args:
+        city: The city.
+    """
+    return city
+
+
+@pytest.mark.parametrize("bonus", [0.0, 100.0])
+def test_a_constrained_value_copies_a_word_when_the_bias_is_strong(
+    settings: Settings, bonus: float
+) -> None:
+    """On the tiny random model: an overwhelming bonus makes its first word one of the user's."""
+    settings.model.constrained = True
+    settings.model.copy_bias = bonus
+    settings.model.max_new_tokens = 120
+    model = load_model(f"local:{tiny_mistral_dir()}", settings)
+    assert isinstance(model, LocalChatModel)
+    words = ["Weather", "in", "Reykjavik", "today"]
+    ask = [HumanMessage(content=" ".join(words))]
+    reply = model.bind_tools([get_weather], tool_choice="any").invoke(ask)
+    city = str(reply.tool_calls[0]["args"]["city"])
+    copied = any(city == w or city.startswith(w + " ") for w in words)
+    assert copied == bool(bonus), city
