@@ -50,6 +50,7 @@ SCHEMA = openai_tools([Review])[0]["function"]["parameters"]
 def model(settings: Settings) -> LocalChatModel:
     settings.model.constrained = True
     settings.model.temperature = 1.0
+    settings.model.copy_bias = 0.0  # _decode reads a score of 0 as allowed, -inf as refused
     m = load_model(f"local:{tiny_mistral_dir()}", settings)
     assert isinstance(m, LocalChatModel)
     return m
