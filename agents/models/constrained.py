@@ -205,8 +205,9 @@ class GrammarProcessor(LogitsProcessor):
             forbidden[: allowed.shape[0]] = ~torch.from_numpy(allowed)
         out = scores.masked_fill(forbidden.to(scores.device), float("-inf"))
         closer = self.closer
-        if self.copy is not None and closer is not None and not closer.closing:
-            self.copy.apply(out, closer.cursor.value, closer.cursor.number)
+        if self.copy is not None and closer is not None and closer.cursor.started:
+            if not closer.closing:  # inside a call only: prose and closing tokens stay as they are
+                self.copy.apply(out, closer.cursor.value, closer.cursor.number)
         return out  # type: ignore[return-value]
 
 

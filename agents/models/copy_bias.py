@@ -14,8 +14,11 @@ bonus (``copy_bias``, in logits) to the tokens that copy the conversation's word
   already a whole number there (``5`` of "the 5 tallest" is not pushed on to the ``50`` of
   "within 50km").
 
-The grammar's mask comes first, so only tokens it allows move; the bonus settles near-ties
-and does not overrule a clear preference. Bytes are compared, so text in any script works.
+The same holds for the tool's name and the argument names, among those the grammar allows
+(a tool whose name starts with a word of the request gains a little). The grammar's mask comes
+first, so only tokens it allows move; the bonus settles near-ties and does not overrule a clear
+preference. Bytes are compared, so text in any script works. The source is the user's and the
+tools' messages, their newest ``SOURCE_LIMIT`` bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from langchain_core.messages import BaseMessage
 
 WORD_END = frozenset(b" \t\n\".,;:!?()[]{}'`")
 SPAN = 16  # the longest continuation looked at, in bytes
+SOURCE_LIMIT = 32 * 1024  # a long tool output must not make every decoding step slow
 
 
 def token_table(vocab: Sequence[bytes]) -> dict[bytes, list[int]]:
@@ -43,7 +47,7 @@ def source_text(messages: Iterable[BaseMessage]) -> bytes:
     from autan.agents.models.mistral_format import message_text
 
     texts = (message_text(m) for m in messages if m.type in ("human", "tool"))
-    return "\n".join(t for t in texts if t).encode("utf-8")
+    return "\n".join(t for t in texts if t).encode("utf-8")[-SOURCE_LIMIT:]
 
 
 class CopyBias:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-from autan.agents.models.copy_bias import CopyBias, source_text, token_table
+from autan.agents.models.copy_bias import SOURCE_LIMIT, CopyBias, source_text, token_table
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
@@ -61,6 +61,9 @@ def test_the_source_is_what_the_user_and_the_tools_said() -> None:
         ToolMessage(content="Lyon is in France", tool_call_id="g"),
     ]
     assert source_text(messages) == b"Weather in Lyon\nLyon is in France"
+    long = [*messages, ToolMessage(content="x" * 100_000 + " newest", tool_call_id="g")]
+    text = source_text(long)
+    assert len(text) == SOURCE_LIMIT and text.endswith(b"newest")
 
 
 def test_the_cursor_knows_the_value_being_written() -> None:
