@@ -31,8 +31,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from autan.agents.tool_eval import MULTI_TURN, Case, Outcome, as_tools, data_lines, turn_messages
-from autan.errors import AutanError
+from autan.agents.tool_eval import (
+    MULTI_TURN,
+    Case,
+    Outcome,
+    as_tools,
+    ask,
+    data_lines,
+    turn_messages,
+)
 
 MAX_STEPS = 20  # BFCL's MAXIMUM_STEP_LIMIT
 _RUNS = itertools.count()
@@ -48,13 +55,14 @@ def load(category: str, limit: int | None) -> list[Case]:
 
     name = MULTI_TURN[category]
     answers = {a["id"]: a["ground_truth"] for a in data_lines(f"possible_answer/{name}")}
+    docs_of: dict[str, list[dict[str, Any]]] = {}  # each class's docs, read once
     cases: list[Case] = []
     for row in itertools.islice(data_lines(name), limit):
-        docs = [
-            doc
-            for cls in row["involved_classes"]
-            for doc in data_lines(f"multi_turn_func_doc/{MULTI_TURN_FUNC_DOC_FILE_MAPPING[cls]}")
-        ]
+        for cls in row["involved_classes"]:
+            if cls not in docs_of:
+                doc_file = f"multi_turn_func_doc/{MULTI_TURN_FUNC_DOC_FILE_MAPPING[cls]}"
+                docs_of[cls] = list(data_lines(doc_file))
+        docs = [doc for cls in row["involved_classes"] for doc in docs_of[cls]]
         held = {int(turn): names for turn, names in (row.get("missed_function") or {}).items()}
         later = {n for names in held.values() for n in names}
         held_back = {t: [d for d in docs if d["name"] in n] for t, n in held.items()}
@@ -103,20 +111,21 @@ class _Run:
         self.long = "long_context" in case.category
         self.made: list[dict[str, Any]] = []  # every call the model asked for, as {name: args}
 
-    def execute(self, texts: Sequence[str], key: str) -> list[str]:
+    def execute(self, text: str) -> str:
+        """Run one call on this conversation's simulators; its result as BFCL reports it."""
         from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils import (
             execute_multi_turn_func_call,
         )
 
-        results, _ = execute_multi_turn_func_call(
-            list(texts),
+        (result,), _ = execute_multi_turn_func_call(
+            [text],
             self.entry["initial_config"],
             self.entry["involved_classes"],
-            key,
+            self.key,
             self.case.id,
             long_context=self.long,
         )
-        return list(results)
+        return str(result)
 
     def step(self, reply: AIMessage) -> list[str]:
         """Run a reply's calls; their results become tool messages. Returns the calls run."""
@@ -128,12 +137,14 @@ class _Run:
             except ValueError as exc:
                 result = f"Error during execution: {exc}"
             else:
-                (result,) = self.execute([text], self.key)
+                result = self.execute(text)
                 ran.append(text)
             self.messages.append(ToolMessage(content=result, tool_call_id=call.get("id") or ""))
         return ran
 
-    def turn(self, model: BaseChatModel, index: int, turn: Sequence[dict[str, str]]) -> Any:
+    def turn(
+        self, model: BaseChatModel, index: int, turn: Sequence[dict[str, str]]
+    ) -> list[list[str]] | None:
         """One user turn: the calls run at each step, or None when it ran past ``MAX_STEPS``."""
         from bfcl_eval.constants.default_prompts import (
             DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC as MORE,
@@ -146,7 +157,7 @@ class _Run:
         bound = model.bind_tools(as_tools(self.functions), tool_choice="auto")
         steps: list[list[str]] = []
         for _ in range(MAX_STEPS + 1):
-            reply = _ask(bound, self.messages)
+            reply = ask(bound, self.messages)
             self.messages.append(reply)
             if not reply.tool_calls:
                 return steps
@@ -161,14 +172,6 @@ class _Run:
         prefix = re.sub(r"[-./:]", "_", self.key) + "_"
         for name in [n for n in table if n.startswith(prefix)]:
             del table[name]
-
-
-def _ask(bound: Any, messages: list[BaseMessage]) -> AIMessage:
-    try:
-        reply = bound.invoke(messages)
-    except AutanError as exc:  # a step the model cannot take ends the turn, not the run
-        return AIMessage(content=f"error: {exc.one_line()}")
-    return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
 
 
 def converse(model: BaseChatModel, case: Case) -> Outcome:

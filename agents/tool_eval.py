@@ -217,10 +217,9 @@ def run_case(
     text means no call (see ``prose_is_final``): a long answer costs nothing to judge.
     """
     bound = model.bind_tools(as_tools(case.functions), tool_choice=choice)
+    if not stop_at_prose:
+        return ask(bound, case.messages)
     try:
-        if not stop_at_prose:
-            reply = bound.invoke(case.messages)
-            return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
         whole: Any = None
         for chunk in bound.stream(case.messages):
             whole = chunk if whole is None else whole + chunk
@@ -231,6 +230,15 @@ def run_case(
     if whole is None:
         return AIMessage(content="")
     return AIMessage(content=str(whole.content), tool_calls=list(whole.tool_calls))
+
+
+def ask(bound: Any, messages: Sequence[BaseMessage]) -> AIMessage:
+    """The reply of a tool-bound model; an error it raises becomes an empty reply saying so."""
+    try:
+        reply = bound.invoke(messages)
+    except AutanError as exc:  # a case the model cannot take is a miss, not the end of the run
+        return AIMessage(content=f"error: {exc.one_line()}")
+    return reply if isinstance(reply, AIMessage) else AIMessage(content=str(reply))
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ class ConstrainedDecoder:
         self._compiled: dict[str, Any] = {}
         self._token_tiers: Tiers | None = None
         self._token_table: dict[bytes, list[int]] | None = None
+        self._token_bytes: list[bytes] | None = None
         self._lock = threading.Lock()
 
     def _matcher(self, grammar: str) -> Any:
@@ -266,11 +267,14 @@ class ConstrainedDecoder:
         return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, copy)
 
     def _vocab(self) -> list[bytes]:
-        tok = self.tokenizer
-        return [
-            b"" if tok.is_special_token(i) else tok.decode_bytes([i])
-            for i in range(int(tok.vocab_size))
-        ]
+        """Each token's bytes (special tokens as ``b""``), decoded once; callers hold the lock."""
+        if self._token_bytes is None:
+            tok = self.tokenizer
+            self._token_bytes = [
+                b"" if tok.is_special_token(i) else tok.decode_bytes([i])
+                for i in range(int(tok.vocab_size))
+            ]
+        return self._token_bytes
 
     def _tiers(self) -> Tiers:
         """The closing-token masks of this vocabulary, computed once."""

@@ -67,7 +67,6 @@ class _Plan:
     prefill: list[int] = field(default_factory=list)
     grammar: bool = False
     forced: bool = False
-    source: bytes = b""  # what call values may copy: the user's and the tools' text
 
 
 def _forced(choice: Any, messages: Sequence[BaseMessage]) -> bool | str:
@@ -155,12 +154,11 @@ class LocalChatModel(ToolBindingChatModel):
             if not tools:
                 raise UserInputError(f"tool_choice names {force!r}, which is not bound")
         plan = _Plan(fmt.encode(messages, tools), self._sampling(kwargs), tools, [])
-        plan.source = source_text(messages)
         plan.stops, plan.forced = list(self.stops(stop) or []), bool(force)
-        self._shape(plan, kwargs.get("parallel_tool_calls") is not False)
+        self._shape(plan, messages, kwargs.get("parallel_tool_calls") is not False)
         return plan
 
-    def _shape(self, plan: _Plan, parallel: bool) -> None:
+    def _shape(self, plan: _Plan, messages: Sequence[BaseMessage], parallel: bool) -> None:
         """How a call is produced: the grammar, a prefilled call token or opening, or text."""
         fmt, processors = self.runtime.format, []
         token = fmt.tool_call_token
@@ -174,7 +172,7 @@ class LocalChatModel(ToolBindingChatModel):
                     force_call=plan.forced,
                     max_calls=MAX_CALLS if parallel else 1,
                     budget=self._limit(plan),
-                    source=plan.source,
+                    source=source_text(messages),
                     copy_bias=self.copy_bias,
                 )
             )

@@ -63,8 +63,8 @@ class _Writes(LogitsProcessor):
 class _ScriptedLocal(LocalChatModel):
     script: str = ""
 
-    def _shape(self, plan: Any, parallel: bool) -> None:
-        super()._shape(plan, parallel)
+    def _shape(self, plan: Any, messages: Any, parallel: bool) -> None:
+        super()._shape(plan, messages, parallel)
         fmt: Any = self.runtime.format
         ids = fmt.tokenizer.encode(self.script, add_special_tokens=False)
         plan.kwargs["logits_processor"].append(_Writes(len(plan.prompt), ids, fmt.eos_ids[0]))
