@@ -100,3 +100,17 @@ def test_a_constrained_value_copies_a_word_when_the_bias_is_strong(
     city = str(reply.tool_calls[0]["args"]["city"])
     copied = any(city == w or city.startswith(w + " ") for w in words)
     assert copied == bool(bonus), city
+
+
+def test_prose_is_left_alone(settings: Settings) -> None:
+    """Outside a call nothing is boosted: an overwhelming bonus changes no prose."""
+    settings.model.constrained = True
+    settings.model.max_new_tokens = 8
+    replies = []
+    for bonus in (0.0, 100.0):
+        settings.model.copy_bias = bonus
+        model = load_model(f"local:{tiny_mistral_dir()}", settings)
+        ask = [HumanMessage(content='Say "Reykjavik" please')]
+        replies.append(model.bind_tools([get_weather], tool_choice="auto").invoke(ask))
+    assert not replies[0].tool_calls and replies[0].content
+    assert replies[1].content == replies[0].content
