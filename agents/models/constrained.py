@@ -29,6 +29,7 @@ from autan.agents.models.grammar_budget import (
     string_share,
 )
 from autan.agents.models.mistral_format import MistralFormat
+from autan.agents.models.shape_bias import ShapeBias
 from autan.agents.models.template_format import TemplateFormat
 from autan.errors import ConfigError, missing_extra
 
@@ -172,12 +173,14 @@ class GrammarProcessor(LogitsProcessor):
         eos_ids: Sequence[int],
         closer: Closer | None = None,
         copy: CopyBias | None = None,
+        shape: ShapeBias | None = None,
     ) -> None:
         import llguidance.numpy as llnp
 
         self.matcher = matcher
         self.closer = closer
         self.copy = copy
+        self.shape = shape
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -205,9 +208,12 @@ class GrammarProcessor(LogitsProcessor):
             forbidden[: allowed.shape[0]] = ~torch.from_numpy(allowed)
         out = scores.masked_fill(forbidden.to(scores.device), float("-inf"))
         closer = self.closer
-        if self.copy is not None and closer is not None and closer.cursor.started:
-            if not closer.closing:  # inside a call only: prose and closing tokens stay as they are
-                self.copy.apply(out, closer.cursor.value, closer.cursor.number)
+        if closer is not None and closer.cursor.started and not closer.closing:
+            cursor = closer.cursor  # inside a call only: prose and closing tokens stay as they are
+            if self.copy is not None:
+                self.copy.apply(out, cursor.value, cursor.number)
+            if self.shape is not None:
+                self.shape.apply(out, "".join(cursor.seen), cursor.value, cursor.number)
         return out  # type: ignore[return-value]
 
 
@@ -223,6 +229,7 @@ class ConstrainedDecoder:
         self._token_tiers: Tiers | None = None
         self._token_table: dict[bytes, list[int]] | None = None
         self._token_bytes: list[bytes] | None = None
+        self._masks: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
 
     def _matcher(self, grammar: str) -> Any:
@@ -249,22 +256,24 @@ class ConstrainedDecoder:
     ) -> GrammarProcessor:
         """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens.
 
-        With a ``copy_bias``, values that copy ``source`` get that bonus (see ``copy_bias``).
+        With a ``copy_bias``, values that copy ``source`` and the shapes it suggests get that
+        bonus (see ``copy_bias`` and ``shape_bias``).
         """
         token = self.format.tool_call_token
-        closer, shares, copy = None, None, None
+        closer, shares, copy, shape = None, None, None, None
         if budget is not None:
             reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
             shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
             closer = Closer(self._tiers(), budget, reserve, token)
             if copy_bias and source:
                 copy = CopyBias(source, self._table(), copy_bias)
+                shape = ShapeBias(source, tools, self._shape_masks(), copy_bias)
         grammar = lark_grammar(
             tools, token, force_call=force_call, max_calls=max_calls, shares=shares
         )
         vocab = int(self.tokenizer.vocab_size)
         eos = self.format.eos_ids
-        return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, copy)
+        return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, copy, shape)
 
     def _vocab(self) -> list[bytes]:
         """Each token's bytes (special tokens as ``b""``), decoded once; callers hold the lock."""
@@ -289,6 +298,13 @@ class ConstrainedDecoder:
             if self._token_table is None:
                 self._token_table = token_table(self._vocab())
             return self._token_table
+
+    def _shape_masks(self) -> dict[str, np.ndarray]:
+        """The token masks the shape bias reads, computed once."""
+        with self._lock:
+            if self._masks is None:
+                self._masks = ShapeBias.masks_of(self._vocab())
+            return self._masks
 
     @property
     def cached_grammars(self) -> int:

@@ -168,6 +168,7 @@ class JsonCursor:
     repeated: bool = False
     value: bytes | None = None  # the string or number being written (see ``copy_bias``)
     number: bool = False
+    seen: list[str] = field(default_factory=list)  # the call's text so far, byte per character
     _text: list[str] = field(default_factory=list)
 
     def feed(self, data: bytes) -> None:
@@ -175,7 +176,10 @@ class JsonCursor:
         for ch in data.decode("latin-1"):
             if not self.started:
                 self._begin(ch)
+                if self.started:
+                    self.seen.append(ch)
                 continue
+            self.seen.append(ch)
             if self.in_list:  # only a list's calls are compared
                 self._text.append(ch)
             was_string = self.in_string

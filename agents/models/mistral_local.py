@@ -95,7 +95,7 @@ class LocalChatModel(ToolBindingChatModel):
     top_p: float = 1.0
     constrained: bool = False
     force_calls: bool = True
-    copy_bias: float = 2.0  # see copy_bias: a bonus for values copied from the conversation
+    copy_bias: float = 2.0  # see copy_bias and shape_bias: values and shapes the text suggests
     tool_choice: str = "auto"
     seed: int | None = None
     timeout_s: float | None = None

@@ -1,0 +1,295 @@
+"""A soft preference, in constrained calls, for the shape the conversation's words suggest.
+
+``copy_bias`` settles what a value says; this settles how much a call holds. A small model
+that has copied a list often runs on past its end (``[85, 90, 88, 92, 86, 89, 91, 91, 92, ...]``),
+leaves out an optional argument the user asked for ("assuming equal variance"), writes one the
+user never named (``"format": "DNA123"``), or sets a flag the user asked for to ``false``
+("with toll roads avoided"). At the points where the grammar allows both, ``ShapeBias`` adds the
+same bonus as ``copy_bias`` to one side:
+
+- **after a list item** copied from the text, another item when the text goes on with a list
+  separator and a like item (``, 91``, ``and C``, ``'Income'`` after ``'Age',``), the close when
+  the text's list ends there (``91 and set bin range``, ``C (Cytosine).``);
+- **after an argument**, another one when an optional argument not yet written is named in the
+  text (its name's words, by their first five letters: ``equal_variance`` by "equal variance"),
+  the close when none is;
+- **at a flag's value**, ``true`` when the text names the flag (``avoid_tolls`` by "toll roads
+  avoided").
+
+The grammar's mask comes first, so only tokens it allows move, and the bonus settles near-ties
+without overruling a clear preference.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STEM = 5  # letters of a word that name it: "variance" is named by "varia..."
+_SEPARATOR = re.compile(rb"\s*(?:,|;|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?")
+_ASIDE = re.compile(rb"\s*\([^()]{0,40}\)")
+_NUMBER = re.compile(rb"[-+$]?\d")
+_END = re.compile(rb"\s*(?:$|[.?!)\]:\n])")
+_QUOTES = b"'\"`"
+_NEGATION = re.compile(rb"(?:\b(?:no|not|never|without|except|exclud\w*)|n't)\W+(?:\w+\W+){0,3}$")
+
+
+@dataclass
+class Frame:
+    """One open object or array of a call's JSON text, as far as it is written."""
+
+    kind: str  # "{" or "["
+    key: str | None = None  # the object's key being written or valued
+    keys: list[str] = field(default_factory=list)
+    strings: dict[str, str] = field(default_factory=dict)  # the object's string values
+    start: int = 0  # where the array's newest item starts in the text
+    expect_value: bool = False  # the object's key and colon are written, its value is not
+
+
+def frames(text: str) -> list[Frame]:
+    """The open containers of partial JSON ``text``, outermost first."""
+    stack: list[Frame] = []
+    in_string = escaped = False
+    buf: list[str] = []
+    for i, ch in enumerate(text):
+        if not in_string:
+            in_string, buf = ch == '"', []
+            if not in_string:
+                _structure(stack, ch, i)
+        elif escaped:
+            escaped = False
+            buf.append(ch)
+        elif ch == '"':
+            in_string = False
+            _string_done(stack, "".join(buf))
+        else:
+            escaped = ch == "\\"
+            buf.append(ch)
+    return stack
+
+
+def _structure(stack: list[Frame], ch: str, i: int) -> None:
+    """Follow one byte outside strings at offset ``i``."""
+    top = stack[-1] if stack else None
+    if ch in "{[":
+        if top:
+            top.expect_value = False
+        stack.append(Frame(ch, start=i + 1))
+    elif top is None or ch.isspace():
+        return
+    elif ch in "}]":
+        stack.pop()
+    elif ch == ":":
+        top.expect_value = True
+    elif ch == ",":
+        top.key, top.expect_value, top.start = None, False, i + 1
+    else:
+        top.expect_value = False
+
+
+def _string_done(stack: list[Frame], value: str) -> None:
+    if not stack or stack[-1].kind != "{":
+        return
+    top = stack[-1]
+    if top.expect_value and top.key is not None:
+        top.strings[top.key] = value
+        top.expect_value = False
+    elif top.key is None:
+        top.key = value
+        top.keys.append(value)
+
+
+def _masks(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
+    """Tokens by their first non-blank byte: a comma, a closing bracket, the ``t`` of true."""
+    firsts = [b.lstrip()[:1] for b in vocab]
+    quoted = np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == b"]" for b in vocab], dtype=bool)
+
+    def mask(*bytes_: bytes) -> np.ndarray:
+        return np.array([f in bytes_ for f in firsts], dtype=bool)
+
+    closing = {"close": mask(b"]", b"}"), '"close': quoted}
+    return {"more": mask(b","), "true": mask(b"t"), **closing}
+
+
+class ShapeBias:
+    """Which side of a list's end, an object's end or a flag the conversation's text favours."""
+
+    def __init__(
+        self,
+        source: bytes,
+        tools: Sequence[Mapping[str, Any]],
+        masks: Mapping[str, np.ndarray],
+        bonus: float,
+    ) -> None:
+        self.source = source.lower()
+        self._names: dict[str, bool | None] = {}
+        self.params = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+        self.masks = masks
+        self.bonus = bonus
+
+    @staticmethod
+    def masks_of(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
+        """The token masks a vocabulary needs (given as each token's bytes), computed once."""
+        return _masks(vocab)
+
+    def apply(self, scores: Any, text: str, value: bytes | None, number: bool) -> None:
+        """Add the bonus to the favoured side's tokens, in place; ``text`` is the call so far.
+
+        ``value`` is the string (``number`` False) or number being written, or None.
+        """
+        side = self.side(text, value, number)
+        if side is None or not self.bonus:
+            return
+        mask = self.masks[side]
+        n = min(mask.shape[0], scores.shape[-1])
+        ids = np.flatnonzero(mask[:n])
+        if ids.size:
+            scores[..., ids.tolist()] += self.bonus
+
+    def side(self, text: str, value: bytes | None, number: bool) -> str | None:
+        """The mask to favour at this point of the call, or None."""
+        stack = frames(text)
+        schema = self._schema(stack)
+        if schema is None:
+            return None
+        top = stack[-1]
+        if value is not None and not number:
+            return self._string_ends(top, value)
+        if top.kind == "[":
+            item = (value, True) if value is not None else _item(text[top.start :])
+            more = self._list_goes_on(*item) if item and item[0] else None
+        elif top.key is None:
+            return None
+        elif value is None and top.expect_value:
+            return self._flag(schema, top.key)
+        elif number and not self._whole(value or b""):
+            return None
+        else:
+            more = self._object_goes_on(schema, top.keys)
+        return None if more is None else "more" if more else "close"
+
+    def _string_ends(self, top: Frame, value: bytes) -> str | None:
+        """Inside a list's string item: its close with the list's, where the text's list ends.
+
+        Nothing else is favoured inside a string: a copied phrase may go on past a comma
+        ("Denver, Colorado").
+        """
+        if top.kind == "[" and value and self._list_goes_on(value, False) is False:
+            return '"close'
+        return None
+
+    def _flag(self, schema: dict[str, Any], key: str) -> str | None:
+        """``true`` for a flag the text names; a negated naming may mean either."""
+        flag = (schema.get("properties") or {}).get(key) or {}
+        return "true" if flag.get("type") == "boolean" and self._named(key) else None
+
+    def _schema(self, stack: list[Frame]) -> dict[str, Any] | None:
+        """The schema of the innermost open container, when it lies inside a call's arguments."""
+        if stack and stack[0].kind == "[":
+            stack = stack[1:]
+        if len(stack) < 2 or stack[1].kind != "{" or stack[0].key != "arguments":
+            return None
+        schema: Any = self.params.get(stack[0].strings.get("name", ""))
+        for parent in stack[1:-1]:
+            if not isinstance(schema, dict):
+                return None
+            if parent.kind == "[":
+                schema = schema.get("items")
+            else:
+                schema = (schema.get("properties") or {}).get(parent.key or "")
+        return schema if isinstance(schema, dict) else None
+
+    def _named(self, key: str) -> bool | None:
+        """Whether the text names ``key`` by one of its words' first letters.
+
+        True; False when every naming is negated ("don't return full text" for ``full_text``);
+        None when none is.
+        """
+        if key not in self._names:
+            parts = re.findall(r"[A-Z]?[a-z]+|\d+", key)
+            stems = [p.lower()[:STEM].encode() for p in parts if len(p) >= 3]
+            found = [
+                m.start()
+                for stem in stems
+                for m in re.finditer(rb"(?<![a-z0-9])" + re.escape(stem), self.source)
+            ]
+            negated = [bool(_NEGATION.search(self.source, max(0, at - 40), at)) for at in found]
+            self._names[key] = None if not found else not all(negated)
+        return self._names[key]
+
+    def _object_goes_on(self, schema: dict[str, Any], written: list[str]) -> bool | None:
+        left = [k for k in schema.get("properties") or {} if k not in written]
+        if not left:
+            return None
+        return any(self._named(k) is not None for k in left)
+
+    def _copies(self, item: bytes, number: bool) -> list[int]:
+        """Where ``item`` stands whole in the text: as a word or a number, not part of one."""
+        src, needle, start, found = self.source, item.lower(), 0, []
+        while (at := src.find(needle, start)) >= 0:
+            start = at + 1
+            end = at + len(needle)
+            after = src[end : end + 2]
+            if at and src[at - 1 : at].isalnum():
+                continue
+            if number and (after[:1].isdigit() or (after[:1] == b"." and after[1:].isdigit())):
+                continue  # digits go on: 5 of "50", 12 of "12.4"; a unit may follow ("5J/K")
+            if not number and after[:1].isalnum():
+                continue
+            found.append(at)
+        return found
+
+    def _whole(self, digits: bytes) -> bool:
+        return bool(digits) and bool(self._copies(digits, number=True))
+
+    def _list_goes_on(self, item: bytes, number: bool) -> bool | None:
+        """True when the text's list goes on after ``item``, False when it ends, else None."""
+        src, verdict = self.source, None
+        for at in self._copies(item, number):
+            end = at + len(item)
+            quote = src[at - 1 : at] if at and src[at - 1] in _QUOTES else b""
+            if quote and src[end : end + 1] == quote:
+                end += 1
+            while aside := _ASIDE.match(src, end):
+                end = aside.end()
+            goes = _goes_on(src, end, quote, number)
+            if goes:
+                return True
+            verdict = False if goes is False else verdict
+        return verdict
+
+
+def _goes_on(src: bytes, end: int, quote: bytes, number: bool) -> bool | None:
+    sep = _SEPARATOR.match(src, end)
+    if sep and sep.end() > end:
+        rest = src[sep.end() :]
+        if number:
+            return bool(_NUMBER.match(rest))
+        if quote:
+            return rest[:1] == quote
+        return True
+    if number or quote or _END.match(src, end):
+        return False
+    return None
+
+
+def _item(raw: str) -> tuple[bytes, bool] | None:
+    """The scalar an array's newest item holds: a string's text, or a number's digits (True)."""
+    raw = raw.strip()
+    if not raw or raw[0] in "{[":
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return (value.encode("latin-1"), False) if isinstance(value, str) else (raw.encode(), True)
+    except UnicodeEncodeError:
+        return None

@@ -1,0 +1,156 @@
+"""Constrained calls lean towards the shape the request's words suggest: where lists end, which
+optional arguments are written, which flags are set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from langchain_core.messages import HumanMessage
+
+from autan.agents.models.grammar_budget import JsonCursor
+from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.shape_bias import ShapeBias, frames
+from autan.agents.models.spec import load_model
+from autan.agents.models.tiny import tiny_mistral_dir
+from autan.config import Settings
+from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+
+PARAMS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "array", "items": {"type": "integer"}},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "bins": {"type": "integer"},
+        "equal_variance": {"type": "boolean"},
+        "full_text": {"type": "boolean"},
+        "format": {"type": "string"},
+        "where": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+    "required": ["bins"],
+}
+TOOLS = [{"type": "function", "function": {"name": "plot", "parameters": PARAMS}}]
+CALL = '{"name": "plot", "arguments": {'
+
+
+def _side(source: str, text: str, value: bytes | None = None, number: bool = False) -> str | None:
+    return ShapeBias(source.encode(), TOOLS, {}, 2.0).side(CALL + text, value, number)
+
+
+def test_frames_follow_partial_json_and_ignore_brackets_in_strings() -> None:
+    stack = frames('[{"name": "plot", "arguments": {"labels": ["a]}", "b\\"{"')
+    assert [f.kind for f in stack] == ["[", "{", "{", "["]
+    assert stack[1].strings == {"name": "plot"} and stack[1].key == "arguments"
+    assert stack[2].keys == ["labels"]
+    assert stack[3].start == len('[{"name": "plot", "arguments": {"labels": ["a]}",')
+
+
+def test_a_number_list_goes_on_while_the_text_does_and_ends_where_it_ends() -> None:
+    text = "Histogram of 85, 90, 88 and 91 with bins of 5."
+    assert _side(text, '"data": [85, 90', b"90", number=True) == "more"
+    assert _side(text, '"data": [85, 90, 88', b"88", number=True) == "more"  # "and 91"
+    assert _side(text, '"data": [85, 90, 88, 91', b"91", number=True) == "close"
+    assert _side(text, '"data": [85, 9', b"9", number=True) is None  # digits may go on
+    assert _side(text, '"data": [17', b"17", number=True) is None  # not the text's
+
+
+def test_a_number_list_ends_at_a_word_even_after_and() -> None:
+    text = "Scores 85, 90, 91 and set the bins to 5"
+    assert _side(text, '"data": [85, 90, 91', b"91", number=True) == "close"
+
+
+def test_a_string_list_ends_after_an_aside_and_goes_on_after_one() -> None:
+    text = "More G (Guanine) and C (Cytosine)."
+    assert _side(text, '"labels": ["G"') == "more"
+    assert _side(text, '"labels": ["G", "C"') == "close"
+
+
+def test_a_quoted_list_goes_on_only_with_another_quoted_item() -> None:
+    text = "Predictors 'Age', 'Income' and 'Education' and a target 'Amount'."
+    assert _side(text, '"labels": ["Age"') == "more"
+    assert _side(text, '"labels": ["Age", "Income", "Education"') == "close"
+
+
+def test_inside_a_string_only_the_end_of_the_texts_list_is_favoured() -> None:
+    text = "Compare Denver, Colorado and Austin."
+    assert _side(text, '"labels": ["Austin', b"Austin") == '"close'
+    assert _side(text, '"labels": ["Denver', b"Denver") is None  # "Denver, Colorado" goes on
+    assert _side(text, '"format": "Denver', b"Denver") is None  # an argument's string: never
+
+
+def test_after_an_argument_a_named_optional_one_is_favoured_else_the_close() -> None:
+    assert _side("Bins of 5, assuming equal variance", '"bins": 5', b"5", True) == "more"
+    assert _side("Bins of 5", '"bins": 5', b"5", number=True) == "close"
+    assert _side("Bins of 50", '"bins": 5', b"5", number=True) is None  # 5 may become 50
+    assert _side("Bins of 5", '"bins": 5, "format": "png"') == "close"
+
+
+def test_nothing_is_favoured_where_no_argument_is_left() -> None:
+    written = ", ".join(f'"{k}": 1' for k in PARAMS["properties"])
+    assert _side("data labels bins equal variance full text format where", written) is None
+
+
+def test_a_named_flag_leans_true_but_a_negated_one_does_not() -> None:
+    assert _side("Bins of 5, assuming equal variance", '"equal_variance": ') == "true"
+    assert _side("Bins of 5", '"equal_variance": ') is None
+    assert _side("Bins of 5. Don't return the full text", '"full_text": ') is None
+    assert _side("Bins of 5", '"bins": ') is None  # not a flag
+
+
+def test_nested_objects_read_their_own_schema() -> None:
+    assert _side("In Lyon, city centre", '"bins": 5, "where": {"city": "Lyon"') is None
+    assert _side("In Lyon", '"bins": 5, "where": {"city": "Lyon", ') is None  # at a key
+
+
+def test_outside_the_arguments_or_for_an_unknown_tool_nothing_is_favoured() -> None:
+    bias = ShapeBias(b"Bins of 5", TOOLS, {}, 2.0)
+    assert bias.side('{"name": "plo', b"plo", number=False) is None
+    assert bias.side('{"name": "other", "arguments": {"bins": 5', b"5", number=True) is None
+    assert bias.side('[{"name": "plot", "arguments": {"bins": 5', b"5", number=True) == "close"
+
+
+def test_the_bonus_lands_on_the_favoured_tokens_only() -> None:
+    vocab = [b"", b",", b" ,", b"]", b"}", b"}]", b"5", b"true", b" t", b'"]', b'"']
+    bias = ShapeBias(b"Bins of 5", TOOLS, ShapeBias.masks_of(vocab), 1.5)
+    scores = torch.zeros(1, len(vocab))
+    bias.apply(scores, CALL + '"bins": 5', b"5", number=True)
+    boosted = {vocab[i] for i in torch.nonzero(scores[0]).flatten().tolist()}
+    assert boosted == {b"]", b"}", b"}]"} and float(scores.max()) == 1.5
+
+
+def test_the_cursor_keeps_the_calls_text() -> None:
+    cursor = JsonCursor(armed=True)
+    for piece in [" ", '{"name"', ': "plot"}']:
+        cursor.feed(piece.encode())
+    assert "".join(cursor.seen) == '{"name": "plot"}'
+
+
+def report(city: str, detailed: bool = False, archived: bool = False) -> str:
+    """A report on a city.
+
+    Args:
+        city: The city.
+        detailed: Whether the report is detailed.
+        archived: Whether archived reports are included.
+    """
+    return city
+
+
+@pytest.mark.parametrize("bonus", [0.0, 100.0])
+def test_a_constrained_call_holds_what_the_request_names(settings: Settings, bonus: float) -> None:
+    """On the tiny random model: with an overwhelming bonus, an unnamed flag is left out and a
+    named one is set; without it the model writes the unnamed flag."""
+    settings.model.constrained = True
+    settings.model.copy_bias = bonus
+    settings.model.max_new_tokens = 120
+    model = load_model(f"local:{tiny_mistral_dir()}", settings)
+    assert isinstance(model, LocalChatModel)
+    tool = model.bind_tools([report], tool_choice="any")
+    plain = tool.invoke([HumanMessage(content="Report on Lyon")]).tool_calls[0]["args"]
+    named = tool.invoke([HumanMessage(content="A detailed report on Lyon")]).tool_calls[0]["args"]
+    if bonus:
+        assert set(plain) == {"city"}, plain
+        assert named.get("detailed") is True and "archived" not in named, named
+    else:
+        assert "archived" in plain, plain
