@@ -185,8 +185,9 @@ class ShapeBias:
 
     def _flag(self, schema: dict[str, Any], key: str) -> str | None:
         """``true`` for a flag the text names; a negated naming may mean either."""
-        flag = (schema.get("properties") or {}).get(key) or {}
-        return "true" if flag.get("type") == "boolean" and self._named(key) else None
+        flag = _properties(schema).get(key)
+        boolean = isinstance(flag, dict) and flag.get("type") == "boolean"
+        return "true" if boolean and self._named(key) else None
 
     def _schema(self, stack: list[Frame]) -> dict[str, Any] | None:
         """The schema of the innermost open container, when it lies inside a call's arguments."""
@@ -201,7 +202,7 @@ class ShapeBias:
             if parent.kind == "[":
                 schema = schema.get("items")
             else:
-                schema = (schema.get("properties") or {}).get(parent.key or "")
+                schema = _properties(schema).get(parent.key or "")
         return schema if isinstance(schema, dict) else None
 
     def _named(self, key: str) -> bool | None:
@@ -223,7 +224,7 @@ class ShapeBias:
         return self._names[key]
 
     def _object_goes_on(self, schema: dict[str, Any], written: list[str]) -> bool | None:
-        left = [k for k in schema.get("properties") or {} if k not in written]
+        left = [k for k in _properties(schema) if k not in written]
         if not left:
             return None
         return any(self._named(k) is not None for k in left)
@@ -262,6 +263,11 @@ class ShapeBias:
                 return True
             verdict = False if goes is False else verdict
         return verdict
+
+
+def _properties(schema: dict[str, Any]) -> dict[str, Any]:
+    props = schema.get("properties")
+    return props if isinstance(props, dict) else {}
 
 
 def _goes_on(src: bytes, end: int, quote: bytes, number: bool) -> bool | None:

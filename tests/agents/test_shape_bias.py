@@ -154,3 +154,14 @@ def test_a_constrained_call_holds_what_the_request_names(settings: Settings, bon
         assert named.get("detailed") is True and "archived" not in named, named
     else:
         assert "archived" in plain, plain
+
+
+def test_odd_schemas_favour_nothing_and_raise_nothing() -> None:
+    odd = [
+        {"function": {"name": "a", "parameters": {"type": "object", "properties": ["x"]}}},
+        {"function": {"name": "b", "parameters": {"type": "object", "properties": {"x": True}}}},
+    ]
+    bias = ShapeBias(b"x is on, with x", odd, {}, 2.0)
+    assert bias.side('{"name": "a", "arguments": {"x": 1', b"1", number=True) is None
+    assert bias.side('{"name": "b", "arguments": {"x": ', None, number=False) is None
+    assert bias.side('{"name": "b", "arguments": {"x": {"y": [', None, number=False) is None
