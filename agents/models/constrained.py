@@ -213,7 +213,7 @@ class GrammarProcessor(LogitsProcessor):
             if self.copy is not None:
                 self.copy.apply(out, cursor.value, cursor.number)
             if self.shape is not None:
-                self.shape.apply(out, "".join(cursor.seen), cursor.value, cursor.number)
+                self.shape.apply(out, cursor.call, cursor.value, cursor.number)
         return out  # type: ignore[return-value]
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from autan.agents.models.local_stopping import LOOP_PERIOD, LOOP_SPAN, loops
+from autan.agents.models.shape_bias import CallText
 
 CHARS_PER_TOKEN = 3
 MIN_CHARS = 8
@@ -160,16 +161,23 @@ class JsonCursor:
 
     armed: bool
     started: bool = False
-    in_string: bool = False
-    escaped: bool = False
-    depth: int = 0
     in_list: bool = False
     calls: list[str] = field(default_factory=list)
     repeated: bool = False
     value: bytes | None = None  # the string or number being written (see ``copy_bias``)
     number: bool = False
-    seen: list[str] = field(default_factory=list)  # the call's text so far, byte per character
+    call: CallText = field(default_factory=CallText)  # its text and open containers so far
     _text: list[str] = field(default_factory=list)
+
+    @property
+    def in_string(self) -> bool:
+        """Inside a JSON string."""
+        return self.call.in_string
+
+    @property
+    def depth(self) -> int:
+        """How many objects and arrays are open."""
+        return len(self.call.stack)
 
     def feed(self, data: bytes) -> None:
         """Advance over one generated token's bytes."""
@@ -177,23 +185,16 @@ class JsonCursor:
             if not self.started:
                 self._begin(ch)
                 if self.started:
-                    self.seen.append(ch)
+                    self.call.feed(ch)
                 continue
-            self.seen.append(ch)
             if self.in_list:  # only a list's calls are compared
                 self._text.append(ch)
             was_string = self.in_string
-            if self.escaped:
-                self.escaped = False
-            elif self.in_string:
-                self.escaped = ch == "\\"
-                self.in_string = ch != '"'
-            elif ch in "{[":
+            self.call.feed(ch)
+            if not was_string and ch in "{[":
                 self._open()
-            elif ch in "}]":
+            elif not was_string and ch in "}]":
                 self._close()
-            else:
-                self.in_string = ch == '"'
             self._track(ch, was_string)
 
     def _track(self, ch: str, was_string: bool) -> None:
@@ -212,16 +213,13 @@ class JsonCursor:
         if self.armed and ch not in " \t\n":
             self.started = ch in "{["
             self.armed = self.started
-            self.depth = int(self.started)
             self.in_list = ch == "["
 
     def _open(self) -> None:
-        self.depth += 1
         if self.depth == 2 and self.in_list:
             self._text = self._text[-1:]
 
     def _close(self) -> None:
-        self.depth -= 1
         if self.depth == 1 and self.in_list:
             call = "".join(self._text)
             self.repeated = self.repeated or call in self.calls

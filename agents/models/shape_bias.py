@@ -51,26 +51,44 @@ class Frame:
     expect_value: bool = False  # the object's key and colon are written, its value is not
 
 
-def frames(text: str) -> list[Frame]:
-    """The open containers of partial JSON ``text``, outermost first."""
-    stack: list[Frame] = []
-    in_string = escaped = False
-    buf: list[str] = []
-    for i, ch in enumerate(text):
-        if not in_string:
-            in_string, buf = ch == '"', []
-            if not in_string:
-                _structure(stack, ch, i)
-        elif escaped:
-            escaped = False
-            buf.append(ch)
-        elif ch == '"':
-            in_string = False
-            _string_done(stack, "".join(buf))
-        else:
-            escaped = ch == "\\"
-            buf.append(ch)
-    return stack
+@dataclass
+class CallText:
+    """A call's JSON text as it is written, and its open containers, outermost first."""
+
+    text: list[str] = field(default_factory=list)  # byte per character
+    stack: list[Frame] = field(default_factory=list)
+    in_string: bool = False
+    escaped: bool = False
+    _buf: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, text: str) -> CallText:
+        """The reader after all of ``text``."""
+        call = cls()
+        call.feed(text)
+        return call
+
+    def feed(self, chars: str) -> None:
+        """Follow newly written characters."""
+        for ch in chars:
+            self.text.append(ch)
+            if not self.in_string:
+                self.in_string, self._buf = ch == '"', []
+                if not self.in_string:
+                    _structure(self.stack, ch, len(self.text) - 1)
+            elif self.escaped:
+                self.escaped = False
+                self._buf.append(ch)
+            elif ch == '"':
+                self.in_string = False
+                _string_done(self.stack, "".join(self._buf))
+            else:
+                self.escaped = ch == "\\"
+                self._buf.append(ch)
+
+    def since(self, start: int) -> str:
+        """The text from offset ``start`` on."""
+        return "".join(self.text[start:])
 
 
 def _structure(stack: list[Frame], ch: str, i: int) -> None:
@@ -137,12 +155,12 @@ class ShapeBias:
         """The token masks a vocabulary needs (given as each token's bytes), computed once."""
         return _masks(vocab)
 
-    def apply(self, scores: Any, text: str, value: bytes | None, number: bool) -> None:
-        """Add the bonus to the favoured side's tokens, in place; ``text`` is the call so far.
+    def apply(self, scores: Any, call: CallText, value: bytes | None, number: bool) -> None:
+        """Add the bonus to the favoured side's tokens, in place; ``call`` is the call so far.
 
         ``value`` is the string (``number`` False) or number being written, or None.
         """
-        side = self.side(text, value, number)
+        side = self.side(call, value, number)
         if side is None or not self.bonus:
             return
         mask = self.masks[side]
@@ -151,9 +169,9 @@ class ShapeBias:
         if ids.size:
             scores[..., ids.tolist()] += self.bonus
 
-    def side(self, text: str, value: bytes | None, number: bool) -> str | None:
+    def side(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The mask to favour at this point of the call, or None."""
-        stack = frames(text)
+        stack = call.stack
         schema = self._schema(stack)
         if schema is None:
             return None
@@ -161,7 +179,7 @@ class ShapeBias:
         if value is not None and not number:
             return self._string_ends(top, value)
         if top.kind == "[":
-            item = (value, True) if value is not None else _item(text[top.start :])
+            item = (value, True) if value is not None else _item(call.since(top.start))
             more = self._list_goes_on(*item) if item and item[0] else None
         elif top.key is None:
             return None

@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage
 
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
-from autan.agents.models.shape_bias import ShapeBias, frames
+from autan.agents.models.shape_bias import CallText, ShapeBias
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
@@ -35,11 +35,11 @@ CALL = '{"name": "plot", "arguments": {'
 
 
 def _side(source: str, text: str, value: bytes | None = None, number: bool = False) -> str | None:
-    return ShapeBias(source.encode(), TOOLS, {}, 2.0).side(CALL + text, value, number)
+    return ShapeBias(source.encode(), TOOLS, {}, 2.0).side(CallText.of(CALL + text), value, number)
 
 
 def test_frames_follow_partial_json_and_ignore_brackets_in_strings() -> None:
-    stack = frames('[{"name": "plot", "arguments": {"labels": ["a]}", "b\\"{"')
+    stack = CallText.of('[{"name": "plot", "arguments": {"labels": ["a]}", "b\\"{"').stack
     assert [f.kind for f in stack] == ["[", "{", "{", "["]
     assert stack[1].strings == {"name": "plot"} and stack[1].key == "arguments"
     assert stack[2].keys == ["labels"]
@@ -105,16 +105,22 @@ def test_nested_objects_read_their_own_schema() -> None:
 
 def test_outside_the_arguments_or_for_an_unknown_tool_nothing_is_favoured() -> None:
     bias = ShapeBias(b"Bins of 5", TOOLS, {}, 2.0)
-    assert bias.side('{"name": "plo', b"plo", number=False) is None
-    assert bias.side('{"name": "other", "arguments": {"bins": 5', b"5", number=True) is None
-    assert bias.side('[{"name": "plot", "arguments": {"bins": 5', b"5", number=True) == "close"
+    assert bias.side(CallText.of('{"name": "plo'), b"plo", number=False) is None
+    assert (
+        bias.side(CallText.of('{"name": "other", "arguments": {"bins": 5'), b"5", number=True)
+        is None
+    )
+    assert (
+        bias.side(CallText.of('[{"name": "plot", "arguments": {"bins": 5'), b"5", number=True)
+        == "close"
+    )
 
 
 def test_the_bonus_lands_on_the_favoured_tokens_only() -> None:
     vocab = [b"", b",", b" ,", b"]", b"}", b"}]", b"5", b"true", b" t", b'"]', b'"']
     bias = ShapeBias(b"Bins of 5", TOOLS, ShapeBias.masks_of(vocab), 1.5)
     scores = torch.zeros(1, len(vocab))
-    bias.apply(scores, CALL + '"bins": 5', b"5", number=True)
+    bias.apply(scores, CallText.of(CALL + '"bins": 5'), b"5", number=True)
     boosted = {vocab[i] for i in torch.nonzero(scores[0]).flatten().tolist()}
     assert boosted == {b"]", b"}", b"}]"} and float(scores.max()) == 1.5
 
@@ -123,7 +129,7 @@ def test_the_cursor_keeps_the_calls_text() -> None:
     cursor = JsonCursor(armed=True)
     for piece in [" ", '{"name"', ': "plot"}']:
         cursor.feed(piece.encode())
-    assert "".join(cursor.seen) == '{"name": "plot"}'
+    assert "".join(cursor.call.text) == '{"name": "plot"}'
 
 
 def report(city: str, detailed: bool = False, archived: bool = False) -> str:
@@ -162,6 +168,9 @@ def test_odd_schemas_favour_nothing_and_raise_nothing() -> None:
         {"function": {"name": "b", "parameters": {"type": "object", "properties": {"x": True}}}},
     ]
     bias = ShapeBias(b"x is on, with x", odd, {}, 2.0)
-    assert bias.side('{"name": "a", "arguments": {"x": 1', b"1", number=True) is None
-    assert bias.side('{"name": "b", "arguments": {"x": ', None, number=False) is None
-    assert bias.side('{"name": "b", "arguments": {"x": {"y": [', None, number=False) is None
+    assert bias.side(CallText.of('{"name": "a", "arguments": {"x": 1'), b"1", number=True) is None
+    assert bias.side(CallText.of('{"name": "b", "arguments": {"x": '), None, number=False) is None
+    assert (
+        bias.side(CallText.of('{"name": "b", "arguments": {"x": {"y": ['), None, number=False)
+        is None
+    )
