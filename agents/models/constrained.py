@@ -21,8 +21,10 @@ import torch
 from transformers import LogitsProcessor
 
 from autan.agents.models.copy_bias import CopyBias, token_table
+from autan.agents.models.fraction_bias import WEIGHT, FractionBias
 from autan.agents.models.grammar_budget import (
     Closer,
+    JsonCursor,
     Tiers,
     bounded,
     reserve_tokens,
@@ -174,6 +176,7 @@ class GrammarProcessor(LogitsProcessor):
         closer: Closer | None = None,
         copy: CopyBias | None = None,
         shape: ShapeBias | None = None,
+        fraction: FractionBias | None = None,
     ) -> None:
         import llguidance.numpy as llnp
 
@@ -181,6 +184,7 @@ class GrammarProcessor(LogitsProcessor):
         self.closer = closer
         self.copy = copy
         self.shape = shape
+        self.fraction = fraction
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -209,12 +213,17 @@ class GrammarProcessor(LogitsProcessor):
         out = scores.masked_fill(forbidden.to(scores.device), float("-inf"))
         closer = self.closer
         if closer is not None and closer.cursor.started and not closer.closing:
-            cursor = closer.cursor  # inside a call only: prose and closing tokens stay as they are
-            if self.copy is not None:
-                self.copy.apply(out, cursor.value, cursor.number)
-            if self.shape is not None:
-                self.shape.apply(out, cursor.call, cursor.value, cursor.number)
+            self._bias(out, closer.cursor)  # inside a call only: prose and closing stay as they are
         return out  # type: ignore[return-value]
+
+    def _bias(self, scores: torch.Tensor, cursor: JsonCursor) -> None:
+        """Add the biases' bonuses where the call stands; a rate's fraction outranks a copy."""
+        call, value, number = cursor.call, cursor.value, cursor.number
+        took = self.fraction is not None and self.fraction.apply(scores, call, value, number)
+        if self.copy is not None and not took:
+            self.copy.apply(scores, value, number)
+        if self.shape is not None:
+            self.shape.apply(scores, call, value, number)
 
 
 class ConstrainedDecoder:
@@ -257,23 +266,36 @@ class ConstrainedDecoder:
         """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens.
 
         With a ``copy_bias``, values that copy ``source`` and the shapes it suggests get that
-        bonus (see ``copy_bias`` and ``shape_bias``).
+        bonus, and rates the fractions of its percentages (see ``copy_bias``, ``shape_bias`` and
+        ``fraction_bias``).
         """
         token = self.format.tool_call_token
-        closer, shares, copy, shape = None, None, None, None
+        closer, shares = None, None
+        biases: tuple[CopyBias | None, ShapeBias | None, FractionBias | None] = (None, None, None)
         if budget is not None:
             reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
             shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
             closer = Closer(self._tiers(), budget, reserve, token)
             if copy_bias and source:
-                copy = CopyBias(source, self._table(), copy_bias)
-                shape = ShapeBias(source, tools, self._shape_masks(), copy_bias)
+                biases = self._biases(tools, source, copy_bias)
         grammar = lark_grammar(
             tools, token, force_call=force_call, max_calls=max_calls, shares=shares
         )
         vocab = int(self.tokenizer.vocab_size)
         eos = self.format.eos_ids
-        return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, copy, shape)
+        return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, *biases)
+
+    def _biases(
+        self, tools: Sequence[dict[str, Any]], source: bytes, bonus: float
+    ) -> tuple[CopyBias, ShapeBias, FractionBias]:
+        """The copy, shape and fraction biases of one generation (see ``processor``)."""
+        masks = self._shape_masks()
+        ends = masks["more"] | masks["close"]
+        return (
+            CopyBias(source, self._table(), bonus),
+            ShapeBias(source, tools, masks, bonus),
+            FractionBias(source, tools, self._table(), ends, bonus * WEIGHT),
+        )
 
     def _vocab(self) -> list[bytes]:
         """Each token's bytes (special tokens as ``b""``), decoded once; callers hold the lock."""

@@ -172,7 +172,7 @@ class ShapeBias:
     def side(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The mask to favour at this point of the call, or None."""
         stack = call.stack
-        schema = self._schema(stack)
+        schema = container_schema(self.params, stack)
         if schema is None:
             return None
         top = stack[-1]
@@ -207,22 +207,6 @@ class ShapeBias:
         boolean = isinstance(flag, dict) and flag.get("type") == "boolean"
         return "true" if boolean and self._named(key) else None
 
-    def _schema(self, stack: list[Frame]) -> dict[str, Any] | None:
-        """The schema of the innermost open container, when it lies inside a call's arguments."""
-        if stack and stack[0].kind == "[":
-            stack = stack[1:]
-        if len(stack) < 2 or stack[1].kind != "{" or stack[0].key != "arguments":
-            return None
-        schema: Any = self.params.get(stack[0].strings.get("name", ""))
-        for parent in stack[1:-1]:
-            if not isinstance(schema, dict):
-                return None
-            if parent.kind == "[":
-                schema = schema.get("items")
-            else:
-                schema = _properties(schema).get(parent.key or "")
-        return schema if isinstance(schema, dict) else None
-
     def _named(self, key: str) -> bool | None:
         """Whether the text names ``key`` by one of its words' first letters.
 
@@ -230,13 +214,7 @@ class ShapeBias:
         None when none is.
         """
         if key not in self._names:
-            parts = re.findall(r"[A-Z]?[a-z]+|\d+", key)
-            stems = [p.lower()[:STEM].encode() for p in parts if len(p) >= 3]
-            found = [
-                m.start()
-                for stem in stems
-                for m in re.finditer(rb"(?<![a-z0-9])" + re.escape(stem), self.source)
-            ]
+            found = namings(self.source, key)
             negated = [bool(_NEGATION.search(self.source, max(0, at - 40), at)) for at in found]
             self._names[key] = None if not found else not all(negated)
         return self._names[key]
@@ -281,6 +259,42 @@ class ShapeBias:
                 return True
             verdict = False if goes is False else verdict
         return verdict
+
+
+def stems(key: str) -> list[bytes]:
+    """The first letters that name each word of ``key`` (``equal_variance``: equal, varia)."""
+    parts = re.findall(r"[A-Z]?[a-z]+|\d+", key)
+    return list(dict.fromkeys(p.lower()[:STEM].encode() for p in parts if len(p) >= 3))
+
+
+def namings(source: bytes, key: str) -> list[int]:
+    """Where lower-cased ``source`` names one of ``key``'s words, by its first letters."""
+    return [at for stem in stems(key) for at in naming(source, stem)]
+
+
+def naming(source: bytes, stem: bytes) -> list[int]:
+    """Where lower-cased ``source`` has a word that starts with ``stem``."""
+    return [m.start() for m in re.finditer(rb"(?<![a-z0-9])" + re.escape(stem), source)]
+
+
+def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[str, Any] | None:
+    """The schema of the innermost open container, when it lies inside a call's arguments.
+
+    ``params`` maps each tool's name to its parameters' schema.
+    """
+    if stack and stack[0].kind == "[":
+        stack = stack[1:]
+    if len(stack) < 2 or stack[1].kind != "{" or stack[0].key != "arguments":
+        return None
+    schema: Any = params.get(stack[0].strings.get("name", ""))
+    for parent in stack[1:-1]:
+        if not isinstance(schema, dict):
+            return None
+        if parent.kind == "[":
+            schema = schema.get("items")
+        else:
+            schema = _properties(schema).get(parent.key or "")
+    return schema if isinstance(schema, dict) else None
 
 
 def _properties(schema: dict[str, Any]) -> dict[str, Any]:

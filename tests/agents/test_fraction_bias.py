@@ -1,0 +1,122 @@
+"""A percentage given for a rate is written as the fraction the rate's ``number`` expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from langchain_core.messages import HumanMessage
+
+from autan.agents.models.fraction_bias import FractionBias, fraction
+from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.shape_bias import CallText
+from autan.agents.models.spec import load_model
+from autan.agents.models.tiny import tiny_mistral_dir
+from autan.config import Settings
+from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+
+PARAMS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "principal": {"type": "integer", "description": "The amount invested."},
+        "interest_rate": {"type": "number", "description": "The annual interest rate."},
+        "yearly_yield": {"type": "number", "description": "The yield as a percentage."},
+        "lightness": {"type": "integer", "description": "The lightness level."},
+        "trait_shares": {"type": "array", "items": {"type": "number"}},
+        "trait_values": {"type": "array", "items": {"type": "number"}},
+        "label": {"type": "string"},
+    },
+}
+TOOLS = [{"type": "function", "function": {"name": "grow", "parameters": PARAMS}}]
+CALL = '{"name": "grow", "arguments": {'
+VOCAB = [b"", b"0", b" 0", b"0.", b".", b"05", b"5", b" 5", b"1", b",", b"}", b" }"]
+
+
+def _bias(source: str, bonus: float = 2.0) -> FractionBias:
+    table = {text: [i] for i, text in enumerate(VOCAB) if text}
+    ends = np.array([t[:1] in (b",", b"}") or t[:2] == b" }" for t in VOCAB], dtype=bool)
+    return FractionBias(source.encode(), TOOLS, table, ends, bonus)
+
+
+def _targets(source: str, text: str) -> list[bytes]:
+    return _bias(source).targets(CallText.of(CALL + text))
+
+
+def test_a_percentage_reads_as_the_fraction_json_writes() -> None:
+    assert [fraction(d) for d in (b"5", b"40", b"12.5", b"150")] == [
+        b"0.05",
+        b"0.4",
+        b"0.125",
+        b"1.5",
+    ]
+
+
+def test_a_rate_named_near_a_percentage_takes_its_fraction() -> None:
+    text = "Invest $5000 at an annual interest rate of 5% for 3 years."
+    assert _targets(text, '"interest_rate": ') == [b"0.05"]
+    assert _targets("A rate of 7 percent.", '"interest_rate": ') == [b"0.07"]
+    assert _targets(text, '"principal": ') == []  # an integer keeps what the text says
+
+
+def test_a_property_that_takes_percentages_keeps_them() -> None:
+    text = "A yearly yield of 5% and a lightness of 60%."
+    assert _targets(text, '"yearly_yield": ') == []  # its description says "percentage"
+    assert _targets(text, '"lightness": ') == []  # an integer
+
+
+def test_a_percentage_far_from_the_name_is_not_the_rates() -> None:
+    far = "The interest is paid yearly, and this sentence runs on for a long while; 5% is a fee."
+    assert _targets(far, '"interest_rate": ') == []
+    assert _targets("Nothing in percent here, rate 5.", '"interest_rate": ') == []
+
+
+def test_an_array_takes_the_fractions_whose_nearest_named_property_it_is() -> None:
+    text = "Trait A has 40% of the shares and trait B shares 60%; trait A is valued at 0.8."
+    assert _targets(text, '"trait_shares": [') == [b"0.4", b"0.6"]
+    assert _targets(text, '"trait_shares": [0.4, ') == [b"0.4", b"0.6"]
+    assert _targets(text, '"trait_values": [') == []  # "trait" is nearer "shares" for both
+
+
+def test_the_bonus_lands_on_the_fraction_then_on_the_numbers_end() -> None:
+    bias = _bias("An interest rate of 5% on $5000.", bonus=3.0)
+
+    def boosted(text: str, value: bytes | None) -> set[bytes]:
+        scores = torch.zeros(1, len(VOCAB))
+        assert bias.apply(scores, CallText.of(CALL + text), value, number=value is not None)
+        assert float(scores.max()) == 3.0
+        return {VOCAB[i] for i in torch.nonzero(scores[0]).flatten().tolist()}
+
+    assert boosted('"interest_rate": ', None) == {b"0", b" 0", b"0."}  # not the copied "5"
+    assert boosted('"interest_rate": 0.', b"0.") == {b"0", b"05"}
+    assert boosted('"interest_rate": 0.05', b"0.05") == {b",", b"}", b" }"}
+    scores = torch.zeros(1, len(VOCAB))
+    assert not bias.apply(scores, CallText.of(CALL + '"principal": '), None, number=False)
+    assert not bias.apply(scores, CallText.of(CALL + '"label": "5'), b"5", number=False)
+    assert not scores.any()  # the copy bias decides those
+
+
+def grow(principal: int, interest_rate: float) -> str:
+    """Grow an investment.
+
+    Args:
+        principal: The amount invested.
+        interest_rate: The annual interest rate.
+    """
+    return str(principal * interest_rate)
+
+
+@pytest.mark.parametrize("bonus", [0.0, 100.0])
+def test_a_constrained_call_writes_the_rate_as_a_fraction(settings: Settings, bonus: float) -> None:
+    """On the tiny random model: with an overwhelming bonus the rate is 0.05; without it the
+    model writes some other number."""
+    settings.model.constrained = True
+    settings.model.copy_bias = bonus
+    settings.model.max_new_tokens = 120
+    model = load_model(f"local:{tiny_mistral_dir()}", settings)
+    assert isinstance(model, LocalChatModel)
+    tool = model.bind_tools([grow], tool_choice="any")
+    ask = "Grow $5000 at an interest rate of 5% a year."
+    args = tool.invoke([HumanMessage(content=ask)]).tool_calls[0]["args"]
+    assert (args.get("interest_rate") == 0.05) is bool(bonus), args
