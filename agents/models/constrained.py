@@ -21,7 +21,6 @@ import torch
 from transformers import LogitsProcessor
 
 from autan.agents.models.copy_bias import CopyBias, token_table
-from autan.agents.models.fraction_bias import WEIGHT, FractionBias
 from autan.agents.models.grammar_budget import (
     Closer,
     JsonCursor,
@@ -31,6 +30,7 @@ from autan.agents.models.grammar_budget import (
     string_share,
 )
 from autan.agents.models.mistral_format import MistralFormat
+from autan.agents.models.number_bias import NumberBias
 from autan.agents.models.shape_bias import ShapeBias
 from autan.agents.models.template_format import TemplateFormat
 from autan.errors import ConfigError, missing_extra
@@ -176,7 +176,7 @@ class GrammarProcessor(LogitsProcessor):
         closer: Closer | None = None,
         copy: CopyBias | None = None,
         shape: ShapeBias | None = None,
-        fraction: FractionBias | None = None,
+        number: NumberBias | None = None,
     ) -> None:
         import llguidance.numpy as llnp
 
@@ -184,7 +184,7 @@ class GrammarProcessor(LogitsProcessor):
         self.closer = closer
         self.copy = copy
         self.shape = shape
-        self.fraction = fraction
+        self.number = number
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -219,7 +219,7 @@ class GrammarProcessor(LogitsProcessor):
     def _bias(self, scores: torch.Tensor, cursor: JsonCursor) -> None:
         """Add the biases' bonuses where the call stands; a rate's fraction outranks a copy."""
         call, value, number = cursor.call, cursor.value, cursor.number
-        took = self.fraction is not None and self.fraction.apply(scores, call, value, number)
+        took = self.number is not None and self.number.apply(scores, call, value, number)
         if self.copy is not None and not took:
             self.copy.apply(scores, value, number)
         if self.shape is not None:
@@ -266,12 +266,12 @@ class ConstrainedDecoder:
         """A fresh logits processor for one generation over ``tools`` within ``budget`` tokens.
 
         With a ``copy_bias``, values that copy ``source`` and the shapes it suggests get that
-        bonus, and rates the fractions of its percentages (see ``copy_bias``, ``shape_bias`` and
-        ``fraction_bias``).
+        bonus, and numbers it writes in forms JSON does not their JSON forms (see ``copy_bias``,
+        ``shape_bias`` and ``number_bias``).
         """
         token = self.format.tool_call_token
         closer, shares = None, None
-        biases: tuple[CopyBias | None, ShapeBias | None, FractionBias | None] = (None, None, None)
+        biases: tuple[CopyBias | None, ShapeBias | None, NumberBias | None] = (None, None, None)
         if budget is not None:
             reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
             shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
@@ -287,14 +287,14 @@ class ConstrainedDecoder:
 
     def _biases(
         self, tools: Sequence[dict[str, Any]], source: bytes, bonus: float
-    ) -> tuple[CopyBias, ShapeBias, FractionBias]:
-        """The copy, shape and fraction biases of one generation (see ``processor``)."""
+    ) -> tuple[CopyBias, ShapeBias, NumberBias]:
+        """The copy, shape and number biases of one generation (see ``processor``)."""
         masks = self._shape_masks()
         ends = masks["more"] | masks["close"]
         return (
             CopyBias(source, self._table(), bonus),
             ShapeBias(source, tools, masks, bonus),
-            FractionBias(source, tools, self._table(), ends, bonus * WEIGHT),
+            NumberBias(source, tools, self._table(), ends, bonus),
         )
 
     def _vocab(self) -> list[bytes]:

@@ -1,20 +1,24 @@
-"""A preference, in constrained calls, for a percentage written as the fraction a rate expects.
+"""A preference, in constrained calls, for numbers the text writes in a form JSON does not.
 
-A user writes "an annual interest rate of 5%"; a tool's ``rate`` is a ``number`` and, unless it
-says it takes a percentage, wants ``0.05``. A small model copies the ``5``: the copy bias even
-favours it. While a constrained call writes a number for such a property, ``FractionBias``
-favours the digits of the fraction of a percentage named near the property's name instead, with
-twice the copy bias's bonus (``WEIGHT``), and the copy bias stays off that number. It applies
-only when all of these hold:
+A user writes "an annual interest rate of 5%", "$2,000,000" or "213 million"; a tool's
+argument wants ``0.05``, ``2000000`` or ``213000000``. A small model copies the ``5`` (the copy
+bias even favours it), stops at the ``2`` of "2,000,000", or miscounts the zeros. While a
+constrained call writes a number, ``NumberBias`` favours the tokens that write on towards the
+JSON form, and once it is whole, the tokens that end the number:
 
-- the property's type is ``number`` (an ``integer`` such as a lightness in percent keeps it);
-- its description does not say "percent" ("the interest rate as a percentage" keeps ``5.0``);
-- a percentage of the text ("5%", "5 percent") stands within ``NEAR`` bytes of a word of the
-  property's name, by its first letters as for the shape bias ("rate of return of 8%" for
-  ``rate_of_return``), and no other property of the object is named nearer ("trait A
-  contributing 40%" is ``trait_contributions``'s, not ``trait_values``').
-
-Once the fraction is written whole, the tokens that end the number get the bonus.
+- **a percentage given for a rate**, as its fraction, with twice the copy bias's bonus
+  (``FRACTION_WEIGHT``); the copy bias stays off that number. Only when the property's type is
+  ``number`` (an ``integer`` such as a lightness in percent keeps it), its description does not
+  say "percent" ("the interest rate as a percentage" keeps ``5.0``), and the percentage ("5%",
+  "5 percent") stands within ``NEAR`` bytes of a word of the property's name, by its first
+  letters as for the shape bias ("rate of return of 8%" for ``rate_of_return``), with no other
+  property of the object named by more of its words or nearer ("trait A contributing 40%" is
+  ``trait_contributions``'s, not ``trait_values'``);
+- **a number with thousands separators or a scale word** ("$10,000", "8.5 million"), once the
+  digits written start it and are no whole number of the text themselves (the ``10`` of "for
+  10 years" may end there), with five times the copy bias's bonus (``SPELLED_WEIGHT``): the
+  model knows it is copying and only miscounts the zeros. The copy bias stays on. A bracketed
+  list ("[200,300,400]") is no grouped number.
 
 The grammar's mask comes first, so only tokens it allows move.
 """
@@ -30,14 +34,19 @@ import numpy as np
 
 from autan.agents.models.shape_bias import CallText, container_schema, naming, stems
 
-WEIGHT = 2.0  # the bonus, in copy biases: the model's pull to copy the "5" is strong
+FRACTION_WEIGHT = 2.0  # in copy biases: the model's pull to copy the "5" is strong
+SPELLED_WEIGHT = 5.0  # in copy biases: zeros are counted for the model
 NEAR = 40  # bytes between a percentage and a word of the property's name
+_GROUPED = re.compile(rb"(?<![\d.,\[])\d{1,3}(?:,\d{3})+(?!\d|,\d)")
+_SCALED = re.compile(rb"(?<![\d.])(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b")
+_SCALE = {b"thousand": 3, b"million": 6, b"billion": 9, b"trillion": 12}
+_WHOLE = rb"(?![\d]|[.,]\d|\s*(?:thousand|million|billion|trillion)\b)"
 _WORD = re.compile(rb"[a-z0-9]+")
 _PERCENT = re.compile(rb"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)")
 
 
-class FractionBias:
-    """The tokens that write a nearby percentage as a fraction, and the bonus they get."""
+class NumberBias:
+    """The tokens that write a number in its JSON form, and the bonus they get."""
 
     def __init__(
         self,
@@ -47,32 +56,50 @@ class FractionBias:
         ends: np.ndarray,
         bonus: float,
     ) -> None:
+        """``bonus`` is the copy bias's; ``ends`` the tokens that end a number (comma, bracket)."""
         self.source = source.lower()
         self.params = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
         self.table = table
-        self.ends = ends  # tokens that end a number: a comma, a closing bracket
+        self.ends = ends
         self.bonus = bonus
         self.percents = [
             (m.start(), m.end(), fraction(m.group(1))) for m in _PERCENT.finditer(self.source)
         ]
         self._near: dict[tuple[tuple[str, ...], str], list[bytes]] = {}
+        self.spelled = sorted(
+            {m.group().replace(b",", b"") for m in _GROUPED.finditer(self.source)}
+            | {scaled(m.group(1), m.group(2)) for m in _SCALED.finditer(self.source)}
+        )
 
     def apply(self, scores: Any, call: CallText, value: bytes | None, number: bool) -> bool:
-        """Favour the fraction's tokens, in place; True when this number is a fraction's.
+        """Favour the JSON form's tokens, in place; True for a rate's fraction (no copy bias).
 
         ``value`` is the number being written (``number`` True), or None between values.
         """
-        if not self.bonus or not self.percents or (value is not None and not number):
+        if not self.bonus or (value is not None and not number):
             return False
-        targets = self.targets(call)
-        if not targets:
-            return False
+        fractions = self.targets(call) if self.percents else []
+        if fractions:
+            self._favour(scores, value, fractions, self.bonus * FRACTION_WEIGHT)
+            return True
+        spelled = self.spelled_targets(value) if value else []
+        if spelled:
+            self._favour(scores, value, spelled, self.bonus * SPELLED_WEIGHT)
+        return False
+
+    def spelled_targets(self, value: bytes) -> list[bytes]:
+        """The spelled numbers that ``value`` starts, unless it is a whole number of the text."""
+        targets = [t for t in self.spelled if t.startswith(value)]
+        if targets and re.search(rb"(?<![\w.,])" + re.escape(value) + _WHOLE, self.source):
+            return []
+        return targets
+
+    def _favour(self, scores: Any, value: bytes | None, targets: list[bytes], bonus: float) -> None:
         ids = [i for i in self.tokens(value or b"", targets) if i < scores.shape[-1]]
-        if not ids and value in targets:
-            ids = np.flatnonzero(self.ends[: scores.shape[-1]]).tolist()
+        if value in targets:
+            ids += np.flatnonzero(self.ends[: scores.shape[-1]]).tolist()
         if ids:
-            scores[..., ids] += self.bonus
-        return True
+            scores[..., ids] += bonus
 
     def targets(self, call: CallText) -> list[bytes]:
         """The fractions the value being written may take, or none when it is no rate."""
@@ -143,3 +170,11 @@ class FractionBias:
 def fraction(digits: bytes) -> bytes:
     """A percentage's digits as the fraction JSON writes: ``5`` as ``0.05``, ``40`` as ``0.4``."""
     return repr(float(Decimal(digits.decode()) / 100)).encode()
+
+
+def scaled(digits: bytes, word: bytes) -> bytes:
+    """A number with a scale word as JSON writes it: ``8.5`` million as ``8500000``."""
+    value = Decimal(digits.decode()).scaleb(_SCALE[word])
+    if value == value.to_integral_value():
+        return str(int(value)).encode()
+    return repr(float(value)).encode()

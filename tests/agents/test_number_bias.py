@@ -1,4 +1,5 @@
-"""A percentage given for a rate is written as the fraction the rate's ``number`` expects."""
+"""Numbers the text writes in forms JSON does not are written in their JSON forms: a percentage
+given for a rate as its fraction, "$10,000" and "8.5 million" with all their digits."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 import torch
 from langchain_core.messages import HumanMessage
 
-from autan.agents.models.fraction_bias import FractionBias, fraction
 from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.number_bias import NumberBias, fraction, scaled
 from autan.agents.models.shape_bias import CallText
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
@@ -34,10 +35,10 @@ CALL = '{"name": "grow", "arguments": {'
 VOCAB = [b"", b"0", b" 0", b"0.", b".", b"05", b"5", b" 5", b"1", b",", b"}", b" }"]
 
 
-def _bias(source: str, bonus: float = 2.0) -> FractionBias:
+def _bias(source: str, bonus: float = 1.0) -> NumberBias:
     table = {text: [i] for i, text in enumerate(VOCAB) if text}
     ends = np.array([t[:1] in (b",", b"}") or t[:2] == b" }" for t in VOCAB], dtype=bool)
-    return FractionBias(source.encode(), TOOLS, table, ends, bonus)
+    return NumberBias(source.encode(), TOOLS, table, ends, bonus)
 
 
 def _targets(source: str, text: str) -> list[bytes]:
@@ -80,12 +81,12 @@ def test_an_array_takes_the_fractions_whose_nearest_named_property_it_is() -> No
 
 
 def test_the_bonus_lands_on_the_fraction_then_on_the_numbers_end() -> None:
-    bias = _bias("An interest rate of 5% on $5000.", bonus=3.0)
+    bias = _bias("An interest rate of 5% on $5000.", bonus=1.5)
 
     def boosted(text: str, value: bytes | None) -> set[bytes]:
         scores = torch.zeros(1, len(VOCAB))
         assert bias.apply(scores, CallText.of(CALL + text), value, number=value is not None)
-        assert float(scores.max()) == 3.0
+        assert float(scores.max()) == 3.0  # twice the copy bias
         return {VOCAB[i] for i in torch.nonzero(scores[0]).flatten().tolist()}
 
     assert boosted('"interest_rate": ', None) == {b"0", b" 0", b"0."}  # not the copied "5"
@@ -120,3 +121,29 @@ def test_a_constrained_call_writes_the_rate_as_a_fraction(settings: Settings, bo
     ask = "Grow $5000 at an interest rate of 5% a year."
     args = tool.invoke([HumanMessage(content=ask)]).tool_calls[0]["args"]
     assert (args.get("interest_rate") == 0.05) is bool(bonus), args
+
+
+def test_numbers_with_separators_or_scale_words_read_as_json_writes_them() -> None:
+    bias = _bias(
+        "Income $2,000,000 of 213 million, 8.5 million km2; cash [200,300,400] over 10 years"
+    )
+    assert bias.spelled == [b"2000000", b"213000000", b"8500000"]  # not the bracketed list
+    assert [scaled(b"1.267", b"billion"), scaled(b"0.25", b"thousand")] == [b"1267000000", b"250"]
+    assert bias.spelled_targets(b"2") == [b"2000000", b"213000000"]
+    assert bias.spelled_targets(b"213") == [b"213000000"]  # "213 million" is no whole 213
+    assert bias.spelled_targets(b"10") == []  # "10 years": the copy may end there
+    assert bias.spelled_targets(b"7") == []
+
+
+def test_a_spelled_number_gets_its_zeros_and_its_end_with_the_copy_bias_left_on() -> None:
+    bias = _bias("Income of $10,000 a year.", bonus=1.0)
+
+    def boosted(value: bytes) -> dict[bytes, float]:
+        scores = torch.zeros(1, len(VOCAB))
+        call = CallText.of(CALL + '"principal": ' + value.decode())
+        assert not bias.apply(scores, call, value, number=True)  # the copy bias stays on
+        return {VOCAB[i]: float(scores[0, i]) for i in torch.nonzero(scores[0]).flatten().tolist()}
+
+    assert boosted(b"1000") == {b"0": 5.0}
+    assert boosted(b"10000") == {b",": 5.0, b"}": 5.0, b" }": 5.0}
+    assert boosted(b"100000") == {}
