@@ -10,6 +10,11 @@ same bonus as ``copy_bias`` to one side:
 - **after a list item** copied from the text, another item when the text goes on with a list
   separator and a like item (``, 91``, ``and C``, ``'Income'`` after ``'Age',``), the close when
   the text's list ends there (``91 and set bin range``, ``C (Cytosine).``);
+- **after an item of a list of choices** (items with an ``enum``), another item when the text
+  names a choice not yet written, the close when it names none or every choice is written, with
+  ``CHOICE_WEIGHT`` times the bonus: a small model lists every choice (``["Vegan",
+  "Vegetarian", "Gluten-free", ...]`` for "vegan food"). Choices too short to be named ("G")
+  leave it to the copied-item rule;
 - **after an argument**, another one when an optional argument not yet written is named in the
   text (its name's words, by their first five letters: ``equal_variance`` by "equal variance"),
   the close when none is;
@@ -17,7 +22,7 @@ same bonus as ``copy_bias`` to one side:
   avoided").
 
 The grammar's mask comes first, so only tokens it allows move, and the bonus settles near-ties
-without overruling a clear preference.
+without overruling a clear preference (a list of choices excepted).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 
 STEM = 5  # letters of a word that name it: "variance" is named by "varia..."
+CHOICE_WEIGHT = 5.0  # in bonuses, where a list of choices goes on or ends: the model runs on
 _SEPARATOR = re.compile(rb"\s*(?:,|;|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?")
 _ASIDE = re.compile(rb"\s*\([^()]{0,40}\)")
 _NUMBER = re.compile(rb"[-+$]?\d")
@@ -47,6 +53,7 @@ class Frame:
     key: str | None = None  # the object's key being written or valued
     keys: list[str] = field(default_factory=list)
     strings: dict[str, str] = field(default_factory=dict)  # the object's string values
+    items: list[str] = field(default_factory=list)  # the array's string items
     start: int = 0  # where the array's newest item starts in the text
     expect_value: bool = False  # the object's key and colon are written, its value is not
 
@@ -111,9 +118,12 @@ def _structure(stack: list[Frame], ch: str, i: int) -> None:
 
 
 def _string_done(stack: list[Frame], value: str) -> None:
-    if not stack or stack[-1].kind != "{":
+    if not stack:
         return
     top = stack[-1]
+    if top.kind == "[":
+        top.items.append(value)
+        return
     if top.expect_value and top.key is not None:
         top.strings[top.key] = value
         top.expect_value = False
@@ -130,7 +140,8 @@ def _masks(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
     def mask(*bytes_: bytes) -> np.ndarray:
         return np.array([f in bytes_ for f in firsts], dtype=bool)
 
-    closing = {"close": mask(b"]", b"}"), '"close': quoted}
+    quoted_more = np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == b"," for b in vocab], bool)
+    closing = {"close": mask(b"]", b"}"), '"close': quoted, '"more': quoted_more}
     return {"more": mask(b","), "true": mask(b"t"), **closing}
 
 
@@ -149,6 +160,7 @@ class ShapeBias:
         self.params = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
         self.masks = masks
         self.bonus = bonus
+        self._chose = False  # the last side was a list of choices'
 
     @staticmethod
     def masks_of(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
@@ -167,20 +179,24 @@ class ShapeBias:
         n = min(mask.shape[0], scores.shape[-1])
         ids = np.flatnonzero(mask[:n])
         if ids.size:
-            scores[..., ids.tolist()] += self.bonus
+            weight = CHOICE_WEIGHT if self._chose else 1.0
+            scores[..., ids.tolist()] += self.bonus * weight
 
     def side(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The mask to favour at this point of the call, or None."""
+        self._chose = False
         stack = call.stack
         schema = container_schema(self.params, stack)
         if schema is None:
             return None
         top = stack[-1]
         if value is not None and not number:
-            return self._string_ends(top, value)
+            return self._string_ends(top, value, schema)
         if top.kind == "[":
             item = (value, True) if value is not None else _item(call.since(top.start))
             more = self._list_goes_on(*item) if item and item[0] else None
+            choice = self._choice_goes_on(_choices(schema), top.items) if item else None
+            more = more if choice is None else choice
         elif top.key is None:
             return None
         elif value is None and top.expect_value:
@@ -191,15 +207,42 @@ class ShapeBias:
             more = self._object_goes_on(schema, top.keys)
         return None if more is None else "more" if more else "close"
 
-    def _string_ends(self, top: Frame, value: bytes) -> str | None:
+    def _string_ends(self, top: Frame, value: bytes, schema: dict[str, Any]) -> str | None:
         """Inside a list's string item: its close with the list's, where the text's list ends.
 
         Nothing else is favoured inside a string: a copied phrase may go on past a comma
-        ("Denver, Colorado").
+        ("Denver, Colorado"). A list of choices goes on or ends once a choice is whole.
         """
-        if top.kind == "[" and value and self._list_goes_on(value, False) is False:
+        if top.kind != "[" or not value:
+            return None
+        choices = _choices(schema)
+        if choices:
+            text = value.decode("utf-8", "replace")
+            if text not in choices or any(c != text and c.startswith(text) for c in choices):
+                return None
+            more = self._choice_goes_on(choices, [*top.items, text])
+            if more is not None:
+                return '"more' if more else '"close'
+        if self._list_goes_on(value, False) is False:
             return '"close'
         return None
+
+    def _choice_goes_on(self, choices: list[str], written: list[str]) -> bool | None:
+        """Whether the text names a choice of a list not yet written ("tolls" by "toll roads").
+
+        None when a choice left is too short to be named by its first letters ("G"); False
+        once every choice is written.
+        """
+        if not choices:
+            return None
+        left = [c for c in choices if c not in written]
+        if any(self._named(c) is True for c in left):
+            self._chose = True
+            return True
+        if not all(stems(c) for c in left):
+            return None
+        self._chose = True
+        return False
 
     def _flag(self, schema: dict[str, Any], key: str) -> str | None:
         """``true`` for a flag the text names; a negated naming may mean either."""
@@ -295,6 +338,13 @@ def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[
         else:
             schema = _properties(schema).get(parent.key or "")
     return schema if isinstance(schema, dict) else None
+
+
+def _choices(schema: dict[str, Any]) -> list[str]:
+    """The string choices an array's items are limited to, if any."""
+    items = schema.get("items")
+    enum = items.get("enum") if isinstance(items, dict) else None
+    return [c for c in enum if isinstance(c, str)] if isinstance(enum, list) else []
 
 
 def _properties(schema: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage
 
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
-from autan.agents.models.shape_bias import CallText, ShapeBias
+from autan.agents.models.shape_bias import CHOICE_WEIGHT, CallText, ShapeBias
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
@@ -27,6 +27,8 @@ PARAMS: dict[str, Any] = {
         "full_text": {"type": "boolean"},
         "format": {"type": "string"},
         "where": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "diet": {"type": "array", "items": {"type": "string", "enum": ["Vegan", "Gluten-free"]}},
+        "bases": {"type": "array", "items": {"type": "string", "enum": ["A", "C", "G", "T"]}},
     },
     "required": ["bins"],
 }
@@ -123,6 +125,22 @@ def test_the_bonus_lands_on_the_favoured_tokens_only() -> None:
     bias.apply(scores, CallText.of(CALL + '"bins": 5'), b"5", number=True)
     boosted = {vocab[i] for i in torch.nonzero(scores[0]).flatten().tolist()}
     assert boosted == {b"]", b"}", b"}]"} and float(scores.max()) == 1.5
+
+
+def test_a_list_of_choices_holds_the_choices_the_text_names() -> None:
+    assert _side("Vegan food, gluten free", '"diet": ["Vegan"') == "more"
+    assert _side("Vegan food, gluten free", '"diet": ["Vegan", "Gluten-free"') == "close"
+    assert _side("Vegan food", '"diet": ["Vegan"') == "close"  # not every choice the tool has
+    assert _side("Vegan food", '"diet": ["Vegan', b"Vegan") == '"close'
+    assert _side("Vegan food, gluten free", '"diet": ["Vegan', b"Vegan") == '"more'
+    assert _side("Vegan food", '"diet": ["Veg', b"Veg") is None  # no whole choice yet
+    assert _side("Vegan food", '"diet": ["Gluten-free", "Vegan"') == "close"  # all written
+    assert _side("More G and C", '"bases": ["G"') == "more"  # "G" has no stem: copied items rule
+    vocab = [b"", b",", b"]", b'"]', b'",']
+    bias = ShapeBias(b"Vegan food", TOOLS, ShapeBias.masks_of(vocab), 1.0)
+    scores = torch.zeros(1, len(vocab))
+    bias.apply(scores, CallText.of(CALL + '"diet": ["Vegan"'), None, number=False)
+    assert scores[0].tolist() == [0.0, 0.0, CHOICE_WEIGHT, 0.0, 0.0]
 
 
 def test_the_cursor_keeps_the_calls_text() -> None:
