@@ -217,11 +217,17 @@ class GrammarProcessor(LogitsProcessor):
         return out  # type: ignore[return-value]
 
     def _bias(self, scores: torch.Tensor, cursor: JsonCursor) -> None:
-        """Add the biases' bonuses where the call stands; a rate's fraction outranks a copy."""
+        """Add the biases' bonuses where the call stands.
+
+        A rate's fraction outranks a copy; a string value is not copied again into another
+        argument of the same object.
+        """
         call, value, number = cursor.call, cursor.value, cursor.number
         took = self.number is not None and self.number.apply(scores, call, value, number)
         if self.copy is not None and not took:
             self.copy.apply(scores, value, number)
+            if value is not None and not number:
+                self.copy.discourage(scores, value, call.siblings())
         if self.shape is not None:
             self.shape.apply(scores, call, value, number)
 

@@ -14,6 +14,9 @@ bonus (``copy_bias``, in logits) to the tokens that copy the conversation's word
   already a whole number there (``5`` of "the 5 tallest" is not pushed on to the ``50`` of
   "within 50km").
 
+A string value that would repeat another string value of the same object has the bonus taken
+off instead (``discourage``): one phrase of the text feeds one argument.
+
 The same holds for the tool's name and the argument names, among those the grammar allows
 (a tool whose name starts with a word of the request gains a little). The grammar's mask comes
 first, so only tokens it allows move; the bonus settles near-ties and does not overrule a clear
@@ -113,6 +116,18 @@ class CopyBias:
         ids = [i for i in self.tokens(value, number) if i < scores.shape[-1]]
         if ids:
             scores[..., ids] += self.bonus
+
+    def discourage(self, scores: Any, value: bytes, taken: Sequence[bytes]) -> None:
+        """Take the bonus off tokens that would write again a value ``taken`` already.
+
+        One phrase of the text feeds one argument: a small model copies the phrase it has just
+        written into the next string too (``"artist": "David", "title": "David"``,
+        ``"key": "C#", "scale_type": "C#"``).
+        """
+        rests = {t[len(value) :] for t in taken if t.startswith(value) and len(t) > len(value)}
+        ids = [i for i in self._ids(rests) if i < scores.shape[-1]]
+        if ids:
+            scores[..., ids] -= self.bonus
 
 
 def _alnum(byte: int) -> bool:

@@ -93,6 +93,13 @@ class CallText:
                 self.escaped = ch == "\\"
                 self._buf.append(ch)
 
+    def siblings(self) -> list[bytes]:
+        """While an object's string value is written, the object's other string values."""
+        top = self.stack[-1] if self.stack else None
+        if top is None or top.kind != "{" or not self.in_string or not top.expect_value:
+            return []
+        return [v.encode("latin-1") for k, v in top.strings.items() if k != top.key and v]
+
     def since(self, start: int) -> str:
         """The text from offset ``start`` on."""
         return "".join(self.text[start:])

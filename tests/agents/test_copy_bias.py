@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from autan.agents.models.copy_bias import SOURCE_LIMIT, CopyBias, source_text, token_table
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
+from autan.agents.models.shape_bias import CallText
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
@@ -51,6 +52,34 @@ def test_the_bonus_lands_on_the_copying_tokens_only() -> None:
     assert float(scores.abs().sum()) == 2.5
     bias.apply(scores, b"Manhattan", number=False)  # a whole word: nothing more moves
     assert float(scores.abs().sum()) == 2.5
+
+
+def test_a_value_another_argument_holds_is_not_copied_again() -> None:
+    bias = CopyBias(SOURCE, token_table(VOCAB), 2.0)
+    scores = torch.zeros(1, len(VOCAB))
+    bias.apply(scores, b"", number=False)
+    bias.discourage(scores, b"", [b"Manhattan", b"km"])
+    assert scores[0, VOCAB.index(b"Man")] == 0.0  # the copy bonus is taken back
+    assert scores[0, VOCAB.index(b"5")] == 2.0  # other words still copy
+    assert scores[0, VOCAB.index(b"km")] == -2.0
+    scores = torch.zeros(1, len(VOCAB))
+    bias.discourage(scores, b"Man", [b"Manhattan", b"Manchester"])
+    assert {VOCAB[i] for i in torch.nonzero(scores[0]).flatten().tolist()} == {
+        b"hattan",
+        b"chester",
+    }
+    bias.discourage(scores, b"Manhattan", [b"Manhattan"])  # written whole: nothing to avoid
+    assert float(scores.sum()) == -4.0
+
+
+def test_the_siblings_are_the_objects_other_string_values_while_one_is_written() -> None:
+    call = '{"name": "find", "arguments": {"artist": "David", "year": 1504, "title": "Da'
+    assert CallText.of(call).siblings() == [b"David"]
+    assert CallText.of(call[: call.index('"title"') + 3]).siblings() == []  # a key, no value
+    assert (
+        CallText.of('{"name": "find", "arguments": {"artist": "David", "tags": ["D').siblings()
+        == []
+    )
 
 
 def test_the_source_is_what_the_user_and_the_tools_said() -> None:
