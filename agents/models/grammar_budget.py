@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from autan.agents.models.call_text import CallText
 from autan.agents.models.local_stopping import LOOP_PERIOD, LOOP_SPAN, loops
-from autan.agents.models.shape_bias import CallText
 
 CHARS_PER_TOKEN = 3
 MIN_CHARS = 8

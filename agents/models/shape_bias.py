@@ -19,7 +19,9 @@ same bonus as ``copy_bias`` to one side:
   text (its name's words, by their first five letters: ``equal_variance`` by "equal variance"),
   the close when none is;
 - **at a flag's value**, ``true`` when the text names the flag (``avoid_tolls`` by "toll roads
-  avoided").
+  avoided");
+- **inside a place**, a comma after a whole copied word where the property's description asks
+  for "city and state" (``Los Angeles`` goes on to ``Los Angeles, CA``).
 
 The grammar's mask comes first, so only tokens it allows move, and the bonus settles near-ties
 without overruling a clear preference (a list of choices excepted).
@@ -30,10 +32,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autan.agents.models.call_text import CallText, Frame
 
 STEM = 5  # letters of a word that name it: "variance" is named by "varia..."
 CHOICE_WEIGHT = 5.0  # in bonuses, where a list of choices goes on or ends: the model runs on
@@ -41,102 +44,9 @@ _SEPARATOR = re.compile(rb"\s*(?:,|;|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?")
 _ASIDE = re.compile(rb"\s*\([^()]{0,40}\)")
 _NUMBER = re.compile(rb"[-+$]?\d")
 _END = re.compile(rb"\s*(?:$|[.?!)\]:\n])")
+_STATE = re.compile(r"(?i)city and state|city, state")
 _QUOTES = b"'\"`"
 _NEGATION = re.compile(rb"(?:\b(?:no|not|never|without|except|exclud\w*)|n't)\W+(?:\w+\W+){0,3}$")
-
-
-@dataclass
-class Frame:
-    """One open object or array of a call's JSON text, as far as it is written."""
-
-    kind: str  # "{" or "["
-    key: str | None = None  # the object's key being written or valued
-    keys: list[str] = field(default_factory=list)
-    strings: dict[str, str] = field(default_factory=dict)  # the object's string values
-    items: list[str] = field(default_factory=list)  # the array's string items
-    start: int = 0  # where the array's newest item starts in the text
-    expect_value: bool = False  # the object's key and colon are written, its value is not
-
-
-@dataclass
-class CallText:
-    """A call's JSON text as it is written, and its open containers, outermost first."""
-
-    text: list[str] = field(default_factory=list)  # byte per character
-    stack: list[Frame] = field(default_factory=list)
-    in_string: bool = False
-    escaped: bool = False
-    _buf: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, text: str) -> CallText:
-        """The reader after all of ``text``."""
-        call = cls()
-        call.feed(text)
-        return call
-
-    def feed(self, chars: str) -> None:
-        """Follow newly written characters."""
-        for ch in chars:
-            self.text.append(ch)
-            if not self.in_string:
-                self.in_string, self._buf = ch == '"', []
-                if not self.in_string:
-                    _structure(self.stack, ch, len(self.text) - 1)
-            elif self.escaped:
-                self.escaped = False
-                self._buf.append(ch)
-            elif ch == '"':
-                self.in_string = False
-                _string_done(self.stack, "".join(self._buf))
-            else:
-                self.escaped = ch == "\\"
-                self._buf.append(ch)
-
-    def siblings(self) -> list[bytes]:
-        """While an object's string value is written, the object's other string values."""
-        top = self.stack[-1] if self.stack else None
-        if top is None or top.kind != "{" or not self.in_string or not top.expect_value:
-            return []
-        return [v.encode("latin-1") for k, v in top.strings.items() if k != top.key and v]
-
-    def since(self, start: int) -> str:
-        """The text from offset ``start`` on."""
-        return "".join(self.text[start:])
-
-
-def _structure(stack: list[Frame], ch: str, i: int) -> None:
-    """Follow one byte outside strings at offset ``i``."""
-    top = stack[-1] if stack else None
-    if ch in "{[":
-        if top:
-            top.expect_value = False
-        stack.append(Frame(ch, start=i + 1))
-    elif top is None or ch.isspace():
-        return
-    elif ch in "}]":
-        stack.pop()
-    elif ch == ":":
-        top.expect_value = True
-    elif ch == ",":
-        top.key, top.expect_value, top.start = None, False, i + 1
-    else:
-        top.expect_value = False
-
-
-def _string_done(stack: list[Frame], value: str) -> None:
-    if not stack:
-        return
-    top = stack[-1]
-    if top.kind == "[":
-        top.items.append(value)
-        return
-    if top.expect_value and top.key is not None:
-        top.strings[top.key] = value
-        top.expect_value = False
-    elif top.key is None:
-        top.key = value
-        top.keys.append(value)
 
 
 def _masks(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
@@ -217,9 +127,12 @@ class ShapeBias:
     def _string_ends(self, top: Frame, value: bytes, schema: dict[str, Any]) -> str | None:
         """Inside a list's string item: its close with the list's, where the text's list ends.
 
-        Nothing else is favoured inside a string: a copied phrase may go on past a comma
-        ("Denver, Colorado"). A list of choices goes on or ends once a choice is whole.
+        Nothing else is favoured inside a list's string: a copied phrase may go on past a comma
+        ("Denver, Colorado"). A list of choices goes on or ends once a choice is whole. Inside
+        an argument's string, a place goes on to its state where the property asks for one.
         """
+        if top.kind == "{" and value and top.key is not None:
+            return self._with_state(schema, top.key, value)
         if top.kind != "[" or not value:
             return None
         choices = _choices(schema)
@@ -233,6 +146,17 @@ class ShapeBias:
         if self._list_goes_on(value, False) is False:
             return '"close'
         return None
+
+    def _with_state(self, schema: dict[str, Any], key: str, value: bytes) -> str | None:
+        """A comma after a whole copied place, where the property asks for a city and state.
+
+        "The city and state, e.g. Los Angeles, CA": a small model stops at "Los Angeles".
+        """
+        prop = _properties(schema).get(key)
+        described = str(prop.get("description", "")) if isinstance(prop, dict) else ""
+        if not _STATE.search(described) or b"," in value:
+            return None
+        return "more" if self._copies(value, number=False) else None
 
     def _choice_goes_on(self, choices: list[str], written: list[str]) -> bool | None:
         """Whether the text names a choice of a list not yet written ("tolls" by "toll roads").

@@ -6,10 +6,10 @@ import pytest
 import torch
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
+from autan.agents.models.call_text import CallText
 from autan.agents.models.copy_bias import SOURCE_LIMIT, CopyBias, source_text, token_table
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
-from autan.agents.models.shape_bias import CallText
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings

@@ -10,9 +10,9 @@ import pytest
 import torch
 from langchain_core.messages import HumanMessage
 
+from autan.agents.models.call_text import CallText
 from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.number_bias import NumberBias, fraction, scaled
-from autan.agents.models.shape_bias import CallText
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings

@@ -9,9 +9,10 @@ import pytest
 import torch
 from langchain_core.messages import HumanMessage
 
+from autan.agents.models.call_text import CallText
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.mistral_local import LocalChatModel
-from autan.agents.models.shape_bias import CHOICE_WEIGHT, CallText, ShapeBias
+from autan.agents.models.shape_bias import CHOICE_WEIGHT, ShapeBias
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
@@ -27,6 +28,7 @@ PARAMS: dict[str, Any] = {
         "full_text": {"type": "boolean"},
         "format": {"type": "string"},
         "where": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "place": {"type": "string", "description": "The city and state, e.g. Boston, MA"},
         "diet": {"type": "array", "items": {"type": "string", "enum": ["Vegan", "Gluten-free"]}},
         "bases": {"type": "array", "items": {"type": "string", "enum": ["A", "C", "G", "T"]}},
     },
@@ -141,6 +143,14 @@ def test_a_list_of_choices_holds_the_choices_the_text_names() -> None:
     scores = torch.zeros(1, len(vocab))
     bias.apply(scores, CallText.of(CALL + '"diet": ["Vegan"'), None, number=False)
     assert scores[0].tolist() == [0.0, 0.0, CHOICE_WEIGHT, 0.0, 0.0]
+
+
+def test_a_place_goes_on_to_its_state_where_the_property_asks_for_one() -> None:
+    text = "Vegan food in Los Angeles"
+    assert _side(text, '"place": "Los Angeles', b"Los Angeles") == "more"  # the comma
+    assert _side(text, '"place": "Los Ang', b"Los Ang") is None  # not a whole word yet
+    assert _side(text, '"place": "Los Angeles, CA', b"Los Angeles, CA") is None
+    assert _side(text, '"format": "Los Angeles', b"Los Angeles") is None  # no state asked
 
 
 def test_the_cursor_keeps_the_calls_text() -> None:
