@@ -31,3 +31,17 @@ def counted_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(local_batch, "greedy_rows", counted)
     return calls
+
+
+def tiny_constrained_call(settings: Any, bonus: float, tool: Any) -> Any:
+    """The tiny random model, constrained with ``copy_bias`` ``bonus``, forced to call ``tool``."""
+    from autan.agents.models.mistral_local import LocalChatModel
+    from autan.agents.models.spec import load_model
+    from autan.agents.models.tiny import tiny_mistral_dir
+
+    settings.model.constrained = True
+    settings.model.copy_bias = bonus
+    settings.model.max_new_tokens = 120
+    model = load_model(f"local:{tiny_mistral_dir()}", settings)
+    assert isinstance(model, LocalChatModel)
+    return model.bind_tools([tool], tool_choice="any")

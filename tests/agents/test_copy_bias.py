@@ -9,11 +9,13 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from autan.agents.models.call_text import CallText
 from autan.agents.models.copy_bias import SOURCE_LIMIT, CopyBias, source_text, token_table
 from autan.agents.models.grammar_budget import JsonCursor
-from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
-from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from tests.agents.local_fixtures import (  # noqa: F401  (one_torch_thread: autouse)
+    one_torch_thread,
+    tiny_constrained_call,
+)
 
 VOCAB = [b"", b"Man", b"hattan", b"chester", b"Manchester", b" with", b"0", b"5", b"km", b"a"]
 VOCAB += [b'"', b'";', b'"Man']
@@ -118,14 +120,9 @@ def test_a_constrained_value_copies_a_word_when_the_bias_is_strong(
     settings: Settings, bonus: float
 ) -> None:
     """On the tiny random model: an overwhelming bonus makes its first word one of the user's."""
-    settings.model.constrained = True
-    settings.model.copy_bias = bonus
-    settings.model.max_new_tokens = 120
-    model = load_model(f"local:{tiny_mistral_dir()}", settings)
-    assert isinstance(model, LocalChatModel)
     words = ["Weather", "in", "Reykjavik", "today"]
     ask = [HumanMessage(content=" ".join(words))]
-    reply = model.bind_tools([get_weather], tool_choice="any").invoke(ask)
+    reply = tiny_constrained_call(settings, bonus, get_weather).invoke(ask)
     city = str(reply.tool_calls[0]["args"]["city"])
     copied = any(city == w or city.startswith(w + " ") for w in words)
     assert copied == bool(bonus), city

@@ -11,12 +11,12 @@ import torch
 from langchain_core.messages import HumanMessage
 
 from autan.agents.models.call_text import CallText
-from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.number_bias import NumberBias, fraction, scaled
-from autan.agents.models.spec import load_model
-from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
-from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from tests.agents.local_fixtures import (  # noqa: F401  (one_torch_thread: autouse)
+    one_torch_thread,
+    tiny_constrained_call,
+)
 
 PARAMS: dict[str, Any] = {
     "type": "object",
@@ -112,12 +112,7 @@ def grow(principal: int, interest_rate: float) -> str:
 def test_a_constrained_call_writes_the_rate_as_a_fraction(settings: Settings, bonus: float) -> None:
     """On the tiny random model: with an overwhelming bonus the rate is 0.05; without it the
     model writes some other number."""
-    settings.model.constrained = True
-    settings.model.copy_bias = bonus
-    settings.model.max_new_tokens = 120
-    model = load_model(f"local:{tiny_mistral_dir()}", settings)
-    assert isinstance(model, LocalChatModel)
-    tool = model.bind_tools([grow], tool_choice="any")
+    tool = tiny_constrained_call(settings, bonus, grow)
     ask = "Grow $5000 at an interest rate of 5% a year."
     args = tool.invoke([HumanMessage(content=ask)]).tool_calls[0]["args"]
     assert (args.get("interest_rate") == 0.05) is bool(bonus), args

@@ -11,12 +11,12 @@ from langchain_core.messages import HumanMessage
 
 from autan.agents.models.call_text import CallText
 from autan.agents.models.grammar_budget import JsonCursor
-from autan.agents.models.mistral_local import LocalChatModel
 from autan.agents.models.shape_bias import CHOICE_WEIGHT, ShapeBias
-from autan.agents.models.spec import load_model
-from autan.agents.models.tiny import tiny_mistral_dir
 from autan.config import Settings
-from tests.agents.local_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from tests.agents.local_fixtures import (  # noqa: F401  (one_torch_thread: autouse)
+    one_torch_thread,
+    tiny_constrained_call,
+)
 
 PARAMS: dict[str, Any] = {
     "type": "object",
@@ -175,12 +175,7 @@ def report(city: str, detailed: bool = False, archived: bool = False) -> str:
 def test_a_constrained_call_holds_what_the_request_names(settings: Settings, bonus: float) -> None:
     """On the tiny random model: with an overwhelming bonus, an unnamed flag is left out and a
     named one is set; without it the model writes the unnamed flag."""
-    settings.model.constrained = True
-    settings.model.copy_bias = bonus
-    settings.model.max_new_tokens = 120
-    model = load_model(f"local:{tiny_mistral_dir()}", settings)
-    assert isinstance(model, LocalChatModel)
-    tool = model.bind_tools([report], tool_choice="any")
+    tool = tiny_constrained_call(settings, bonus, report)
     plain = tool.invoke([HumanMessage(content="Report on Lyon")]).tool_calls[0]["args"]
     named = tool.invoke([HumanMessage(content="A detailed report on Lyon")]).tool_calls[0]["args"]
     if bonus:
