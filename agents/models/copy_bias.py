@@ -99,12 +99,7 @@ class CopyBias:
         return start if start < len(src) else -1
 
     def _ids(self, continuations: set[bytes], openers: Sequence[bytes] = (b"",)) -> list[int]:
-        ids: set[int] = set()
-        for text in continuations:
-            for k in range(1, len(text) + 1):
-                for opener in openers:
-                    ids.update(self.table.get(opener + text[:k], ()))
-        return sorted(ids)
+        return prefix_ids(self.table, continuations, openers)
 
     def apply(self, scores: Any, value: bytes | None, number: bool) -> None:
         """Add the bonus to the copying tokens' scores, in place (a tensor row of the vocabulary).
@@ -128,6 +123,18 @@ class CopyBias:
         ids = [i for i in self._ids(rests) if i < scores.shape[-1]]
         if ids:
             scores[..., ids] -= self.bonus
+
+
+def prefix_ids(
+    table: Mapping[bytes, list[int]], texts: Iterable[bytes], openers: Sequence[bytes] = (b"",)
+) -> list[int]:
+    """The ids of the tokens that spell a start of one of ``texts``, after one of ``openers``."""
+    ids: set[int] = set()
+    for text in texts:
+        for k in range(1, len(text) + 1):
+            for opener in openers:
+                ids.update(table.get(opener + text[:k], ()))
+    return sorted(ids)
 
 
 def _alnum(byte: int) -> bool:

@@ -33,15 +33,17 @@ from typing import Any
 import numpy as np
 
 from autan.agents.models.call_text import CallText
-from autan.agents.models.shape_bias import container_schema, naming, stems
+from autan.agents.models.copy_bias import prefix_ids
+from autan.agents.models.shape_bias import container_schema, naming, parameters, properties, stems
 
 FRACTION_WEIGHT = 2.0  # in copy biases: the model's pull to copy the "5" is strong
 SPELLED_WEIGHT = 5.0  # in copy biases: zeros are counted for the model
 NEAR = 40  # bytes between a percentage and a word of the property's name
 _GROUPED = re.compile(rb"(?<![\d.,\[])\d{1,3}(?:,\d{3})+(?!\d|,\d)")
-_SCALED = re.compile(rb"(?<![\d.])(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b")
 _SCALE = {b"thousand": 3, b"million": 6, b"billion": 9, b"trillion": 12}
-_WHOLE = rb"(?![\d]|[.,]\d|\s*(?:thousand|million|billion|trillion)\b)"
+_WORDS = b"|".join(_SCALE)
+_SCALED = re.compile(rb"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _WORDS + rb")\b")
+_WHOLE = rb"(?![\d]|[.,]\d|\s*(?:" + _WORDS + rb")\b)"
 _WORD = re.compile(rb"[a-z0-9]+")
 _PERCENT = re.compile(rb"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)")
 
@@ -59,7 +61,7 @@ class NumberBias:
     ) -> None:
         """``bonus`` is the copy bias's; ``ends`` the tokens that end a number (comma, bracket)."""
         self.source = source.lower()
-        self.params = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+        self.params = parameters(tools)
         self.table = table
         self.ends = ends
         self.bonus = bonus
@@ -112,8 +114,8 @@ class NumberBias:
             prop = owner.get("items") if owner else None
             key = stack[-2].key if len(stack) > 1 else None
             owner = container_schema(self.params, stack[:-1])
-        props: Any = owner.get("properties") if owner else None
-        if not isinstance(props, dict) or key is None:
+        props = properties(owner) if owner else {}
+        if not props or key is None:
             return []
         prop = props.get(key) if stack[-1].kind == "{" else prop
         if not isinstance(prop, dict) or prop.get("type") != "number":
@@ -156,16 +158,8 @@ class NumberBias:
 
     def tokens(self, value: bytes, targets: Sequence[bytes]) -> list[int]:
         """Token ids that write on from ``value`` towards one of ``targets``."""
-        ids: set[int] = set()
-        lead = (b"", b" ") if not value else (b"",)
-        for target in targets:
-            if not target.startswith(value):
-                continue
-            rest = target[len(value) :]
-            for k in range(1, len(rest) + 1):
-                for blank in lead:
-                    ids.update(self.table.get(blank + rest[:k], ()))
-        return sorted(ids)
+        rests = [t[len(value) :] for t in targets if t.startswith(value)]
+        return prefix_ids(self.table, rests, (b"", b" ") if not value else (b"",))
 
 
 def fraction(digits: bytes) -> bytes:

@@ -52,13 +52,15 @@ _NEGATION = re.compile(rb"(?:\b(?:no|not|never|without|except|exclud\w*)|n't)\W+
 def _masks(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
     """Tokens by their first non-blank byte: a comma, a closing bracket, the ``t`` of true."""
     firsts = [b.lstrip()[:1] for b in vocab]
-    quoted = np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == b"]" for b in vocab], dtype=bool)
 
     def mask(*bytes_: bytes) -> np.ndarray:
         return np.array([f in bytes_ for f in firsts], dtype=bool)
 
-    quoted_more = np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == b"," for b in vocab], bool)
-    closing = {"close": mask(b"]", b"}"), '"close': quoted, '"more': quoted_more}
+    def quoted(byte: bytes) -> np.ndarray:
+        """A string's closing quote, then ``byte``."""
+        return np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == byte for b in vocab], dtype=bool)
+
+    closing = {"close": mask(b"]", b"}"), '"close': quoted(b"]"), '"more': quoted(b",")}
     return {"more": mask(b","), "true": mask(b"t"), **closing}
 
 
@@ -74,10 +76,9 @@ class ShapeBias:
     ) -> None:
         self.source = source.lower()
         self._names: dict[str, bool | None] = {}
-        self.params = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+        self.params = parameters(tools)
         self.masks = masks
         self.bonus = bonus
-        self._chose = False  # the last side was a list of choices'
 
     @staticmethod
     def masks_of(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
@@ -89,19 +90,24 @@ class ShapeBias:
 
         ``value`` is the string (``number`` False) or number being written, or None.
         """
-        side = self.side(call, value, number)
-        if side is None or not self.bonus:
+        favoured = self._favoured(call, value, number)
+        if favoured is None or not self.bonus:
             return
-        mask = self.masks[side]
+        mask = self.masks[favoured[0]]
         n = min(mask.shape[0], scores.shape[-1])
         ids = np.flatnonzero(mask[:n])
         if ids.size:
-            weight = CHOICE_WEIGHT if self._chose else 1.0
-            scores[..., ids.tolist()] += self.bonus * weight
+            scores[..., ids.tolist()] += self.bonus * favoured[1]
 
     def side(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The mask to favour at this point of the call, or None."""
-        self._chose = False
+        favoured = self._favoured(call, value, number)
+        return favoured[0] if favoured else None
+
+    def _favoured(
+        self, call: CallText, value: bytes | None, number: bool
+    ) -> tuple[str, float] | None:
+        """The mask to favour and its weight, in bonuses."""
         stack = call.stack
         schema = container_schema(self.params, stack)
         if schema is None:
@@ -111,20 +117,23 @@ class ShapeBias:
             return self._string_ends(top, value, schema)
         if top.kind == "[":
             item = (value, True) if value is not None else _item(call.since(top.start))
-            more = self._list_goes_on(*item) if item and item[0] else None
             choice = self._choice_goes_on(_choices(schema), top.items) if item else None
-            more = more if choice is None else choice
+            if choice is not None:
+                return ("more" if choice else "close"), CHOICE_WEIGHT
+            more = self._list_goes_on(*item) if item and item[0] else None
         elif top.key is None:
             return None
         elif value is None and top.expect_value:
-            return self._flag(schema, top.key)
+            return _plain(self._flag(schema, top.key))
         elif number and not self._whole(value or b""):
             return None
         else:
             more = self._object_goes_on(schema, top.keys)
-        return None if more is None else "more" if more else "close"
+        return None if more is None else (("more" if more else "close"), 1.0)
 
-    def _string_ends(self, top: Frame, value: bytes, schema: dict[str, Any]) -> str | None:
+    def _string_ends(
+        self, top: Frame, value: bytes, schema: dict[str, Any]
+    ) -> tuple[str, float] | None:
         """Inside a list's string item: its close with the list's, where the text's list ends.
 
         Nothing else is favoured inside a list's string: a copied phrase may go on past a comma
@@ -132,7 +141,7 @@ class ShapeBias:
         an argument's string, a place goes on to its state where the property asks for one.
         """
         if top.kind == "{" and value and top.key is not None:
-            return self._with_state(schema, top.key, value)
+            return _plain(self._with_state(schema, top.key, value))
         if top.kind != "[" or not value:
             return None
         choices = _choices(schema)
@@ -142,17 +151,15 @@ class ShapeBias:
                 return None
             more = self._choice_goes_on(choices, [*top.items, text])
             if more is not None:
-                return '"more' if more else '"close'
-        if self._list_goes_on(value, False) is False:
-            return '"close'
-        return None
+                return ('"more' if more else '"close'), CHOICE_WEIGHT
+        return ('"close', 1.0) if self._list_goes_on(value, False) is False else None
 
     def _with_state(self, schema: dict[str, Any], key: str, value: bytes) -> str | None:
         """A comma after a whole copied place, where the property asks for a city and state.
 
         "The city and state, e.g. Los Angeles, CA": a small model stops at "Los Angeles".
         """
-        prop = _properties(schema).get(key)
+        prop = properties(schema).get(key)
         described = str(prop.get("description", "")) if isinstance(prop, dict) else ""
         if not _STATE.search(described) or b"," in value:
             return None
@@ -168,16 +175,12 @@ class ShapeBias:
             return None
         left = [c for c in choices if c not in written]
         if any(self._named(c) is True for c in left):
-            self._chose = True
             return True
-        if not all(stems(c) for c in left):
-            return None
-        self._chose = True
-        return False
+        return False if all(stems(c) for c in left) else None
 
     def _flag(self, schema: dict[str, Any], key: str) -> str | None:
         """``true`` for a flag the text names; a negated naming may mean either."""
-        flag = _properties(schema).get(key)
+        flag = properties(schema).get(key)
         boolean = isinstance(flag, dict) and flag.get("type") == "boolean"
         return "true" if boolean and self._named(key) else None
 
@@ -194,7 +197,7 @@ class ShapeBias:
         return self._names[key]
 
     def _object_goes_on(self, schema: dict[str, Any], written: list[str]) -> bool | None:
-        left = [k for k in _properties(schema) if k not in written]
+        left = [k for k in properties(schema) if k not in written]
         if not left:
             return None
         return any(self._named(k) is not None for k in left)
@@ -251,6 +254,16 @@ def naming(source: bytes, stem: bytes) -> list[int]:
     return [m.start() for m in re.finditer(rb"(?<![a-z0-9])" + re.escape(stem), source)]
 
 
+def parameters(tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Each tool's parameters' schema, by the tool's name."""
+    return {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+
+
+def _plain(side: str | None) -> tuple[str, float] | None:
+    """A side favoured with the plain bonus."""
+    return None if side is None else (side, 1.0)
+
+
 def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[str, Any] | None:
     """The schema of the innermost open container, when it lies inside a call's arguments.
 
@@ -267,7 +280,7 @@ def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[
         if parent.kind == "[":
             schema = schema.get("items")
         else:
-            schema = _properties(schema).get(parent.key or "")
+            schema = properties(schema).get(parent.key or "")
     return schema if isinstance(schema, dict) else None
 
 
@@ -278,7 +291,8 @@ def _choices(schema: dict[str, Any]) -> list[str]:
     return [c for c in enum if isinstance(c, str)] if isinstance(enum, list) else []
 
 
-def _properties(schema: dict[str, Any]) -> dict[str, Any]:
+def properties(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema's properties, or none when it has no readable ones."""
     props = schema.get("properties")
     return props if isinstance(props, dict) else {}
 
