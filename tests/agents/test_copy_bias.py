@@ -128,6 +128,29 @@ def test_a_constrained_value_copies_a_word_when_the_bias_is_strong(
     assert copied == bool(bonus), city
 
 
+def find_sculpture(artist: str, title: str) -> str:
+    """Find a sculpture.
+
+    Args:
+        artist: Who made it.
+        title: What it is called.
+    """
+    return title
+
+
+def test_a_constrained_call_does_not_copy_one_phrase_into_two_arguments(
+    settings: Settings,
+) -> None:
+    """On the tiny random model with an overwhelming bonus and one word to copy: the first
+    argument copies it, the second is not pushed to copy it again."""
+    reply = tiny_constrained_call(settings, 100.0, find_sculpture).invoke(
+        [HumanMessage(content="David")]
+    )
+    args = reply.tool_calls[0]["args"]
+    first, second = (str(args.get(k, "")) for k in ("artist", "title"))
+    assert first.startswith("David") and not second.startswith("David"), args
+
+
 def test_prose_is_left_alone(settings: Settings) -> None:
     """Outside a call nothing is boosted: an overwhelming bonus changes no prose."""
     settings.model.constrained = True
