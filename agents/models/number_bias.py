@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from autan.agents.models.call_schema import container_schema, naming, parameters, properties, stems
 from autan.agents.models.call_text import CallText
 from autan.agents.models.copy_bias import prefix_ids
-from autan.agents.models.shape_bias import container_schema, naming, parameters, properties, stems
 
 FRACTION_WEIGHT = 2.0  # in copy biases: the model's pull to copy the "5" is strong
 SPELLED_WEIGHT = 5.0  # in copy biases: zeros are counted for the model

@@ -36,9 +36,16 @@ from typing import Any
 
 import numpy as np
 
+from autan.agents.models.call_schema import (
+    choices,
+    container_schema,
+    namings,
+    parameters,
+    properties,
+    stems,
+)
 from autan.agents.models.call_text import CallText, Frame
 
-STEM = 5  # letters of a word that name it: "variance" is named by "varia..."
 CHOICE_WEIGHT = 5.0  # in bonuses, where a list of choices goes on or ends: the model runs on
 _SEPARATOR = re.compile(rb"\s*(?:,|;|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?")
 _ASIDE = re.compile(rb"\s*\([^()]{0,40}\)")
@@ -117,7 +124,7 @@ class ShapeBias:
             return self._string_ends(top, value, schema)
         if top.kind == "[":
             item = (value, True) if value is not None else _item(call.since(top.start))
-            choice = self._choice_goes_on(_choices(schema), top.items) if item else None
+            choice = self._choice_goes_on(choices(schema), top.items) if item else None
             if choice is not None:
                 return ("more" if choice else "close"), CHOICE_WEIGHT
             more = self._list_goes_on(*item) if item and item[0] else None
@@ -144,12 +151,12 @@ class ShapeBias:
             return _plain(self._with_state(schema, top.key, value))
         if top.kind != "[" or not value:
             return None
-        choices = _choices(schema)
-        if choices:
+        options = choices(schema)
+        if options:
             text = value.decode("utf-8", "replace")
-            if text not in choices or any(c != text and c.startswith(text) for c in choices):
+            if text not in options or any(c != text and c.startswith(text) for c in options):
                 return None
-            more = self._choice_goes_on(choices, [*top.items, text])
+            more = self._choice_goes_on(options, [*top.items, text])
             if more is not None:
                 return ('"more' if more else '"close'), CHOICE_WEIGHT
         return ('"close', 1.0) if self._list_goes_on(value, False) is False else None
@@ -238,63 +245,9 @@ class ShapeBias:
         return verdict
 
 
-def stems(key: str) -> list[bytes]:
-    """The first letters that name each word of ``key`` (``equal_variance``: equal, varia)."""
-    parts = re.findall(r"[A-Z]?[a-z]+|\d+", key)
-    return list(dict.fromkeys(p.lower()[:STEM].encode() for p in parts if len(p) >= 3))
-
-
-def namings(source: bytes, key: str) -> list[int]:
-    """Where lower-cased ``source`` names one of ``key``'s words, by its first letters."""
-    return [at for stem in stems(key) for at in naming(source, stem)]
-
-
-def naming(source: bytes, stem: bytes) -> list[int]:
-    """Where lower-cased ``source`` has a word that starts with ``stem``."""
-    return [m.start() for m in re.finditer(rb"(?<![a-z0-9])" + re.escape(stem), source)]
-
-
-def parameters(tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Each tool's parameters' schema, by the tool's name."""
-    return {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
-
-
 def _plain(side: str | None) -> tuple[str, float] | None:
     """A side favoured with the plain bonus."""
     return None if side is None else (side, 1.0)
-
-
-def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[str, Any] | None:
-    """The schema of the innermost open container, when it lies inside a call's arguments.
-
-    ``params`` maps each tool's name to its parameters' schema.
-    """
-    if stack and stack[0].kind == "[":
-        stack = stack[1:]
-    if len(stack) < 2 or stack[1].kind != "{" or stack[0].key != "arguments":
-        return None
-    schema: Any = params.get(stack[0].strings.get("name", ""))
-    for parent in stack[1:-1]:
-        if not isinstance(schema, dict):
-            return None
-        if parent.kind == "[":
-            schema = schema.get("items")
-        else:
-            schema = properties(schema).get(parent.key or "")
-    return schema if isinstance(schema, dict) else None
-
-
-def _choices(schema: dict[str, Any]) -> list[str]:
-    """The string choices an array's items are limited to, if any."""
-    items = schema.get("items")
-    enum = items.get("enum") if isinstance(items, dict) else None
-    return [c for c in enum if isinstance(c, str)] if isinstance(enum, list) else []
-
-
-def properties(schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema's properties, or none when it has no readable ones."""
-    props = schema.get("properties")
-    return props if isinstance(props, dict) else {}
 
 
 def _goes_on(src: bytes, end: int, quote: bytes, number: bool) -> bool | None:
