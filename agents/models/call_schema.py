@@ -56,6 +56,14 @@ def container_schema(params: Mapping[str, Any], stack: Sequence[Frame]) -> dict[
     return schema if isinstance(schema, dict) else None
 
 
+def enum(prop: Any) -> list[str]:
+    """The string choices a property, or its items, are limited to."""
+    if not isinstance(prop, dict):
+        return []
+    values = prop.get("enum")
+    return [c for c in values if isinstance(c, str)] if isinstance(values, list) else choices(prop)
+
+
 def choices(schema: dict[str, Any]) -> list[str]:
     """The string choices an array's items are limited to, if any."""
     items = schema.get("items")

@@ -29,6 +29,7 @@ from autan.agents.models.grammar_budget import (
     reserve_tokens,
     string_share,
 )
+from autan.agents.models.key_bias import KeyBias
 from autan.agents.models.mistral_format import MistralFormat
 from autan.agents.models.number_bias import NumberBias
 from autan.agents.models.shape_bias import ShapeBias
@@ -165,6 +166,9 @@ def _lltokenizer(fmt: MistralFormat | TemplateFormat, folder: Path) -> Any:
         ) from None
 
 
+Biases = tuple[CopyBias, ShapeBias, NumberBias, KeyBias]
+
+
 class GrammarProcessor(LogitsProcessor):
     """Masks every token the grammar forbids; after an error only end-of-sequence is allowed."""
 
@@ -177,6 +181,7 @@ class GrammarProcessor(LogitsProcessor):
         copy: CopyBias | None = None,
         shape: ShapeBias | None = None,
         number: NumberBias | None = None,
+        keys: KeyBias | None = None,
     ) -> None:
         import llguidance.numpy as llnp
 
@@ -185,6 +190,7 @@ class GrammarProcessor(LogitsProcessor):
         self.copy = copy
         self.shape = shape
         self.number = number
+        self.keys = keys
         self.vocab_size = vocab_size
         self.eos_ids = list(eos_ids)
         self._fill = llnp.fill_next_token_bitmask
@@ -230,6 +236,8 @@ class GrammarProcessor(LogitsProcessor):
                 self.copy.discourage(scores, value, call.siblings())
         if self.shape is not None:
             self.shape.apply(scores, call, value, number)
+        if self.keys is not None:
+            self.keys.apply(scores, call, value)
 
 
 class ConstrainedDecoder:
@@ -277,7 +285,7 @@ class ConstrainedDecoder:
         """
         token = self.format.tool_call_token
         closer, shares = None, None
-        biases: tuple[CopyBias | None, ShapeBias | None, NumberBias | None] = (None, None, None)
+        biases: Biases | tuple[None, None, None, None] = (None, None, None, None)
         if budget is not None:
             reserve = reserve_tokens(tools, lambda text: len(self.tokenizer.tokenize_str(text)))
             shares = {t["function"]["name"]: string_share(t, budget, reserve) for t in tools}
@@ -291,16 +299,16 @@ class ConstrainedDecoder:
         eos = self.format.eos_ids
         return GrammarProcessor(self._matcher(grammar), vocab, eos, closer, *biases)
 
-    def _biases(
-        self, tools: Sequence[dict[str, Any]], source: bytes, bonus: float
-    ) -> tuple[CopyBias, ShapeBias, NumberBias]:
-        """The copy, shape and number biases of one generation (see ``processor``)."""
+    def _biases(self, tools: Sequence[dict[str, Any]], source: bytes, bonus: float) -> Biases:
+        """The copy, shape, number and key biases of one generation (see ``processor``)."""
         masks = self._shape_masks()
         ends = masks["more"] | masks["close"]
+        shape = ShapeBias(source, tools, masks, bonus)
         return (
             CopyBias(source, self._table(), bonus),
-            ShapeBias(source, tools, masks, bonus),
+            shape,
             NumberBias(source, tools, self._table(), ends, bonus),
+            KeyBias(shape, self._table(), bonus),
         )
 
     def _vocab(self) -> list[bytes]:

@@ -16,8 +16,12 @@ same bonus as ``copy_bias`` to one side:
   "Vegetarian", "Gluten-free", ...]`` for "vegan food"). Choices too short to be named ("G")
   leave it to the copied-item rule;
 - **after an argument**, another one when an optional argument not yet written is named in the
-  text (its name's words, by their first five letters: ``equal_variance`` by "equal variance"),
-  the close when none is;
+  text (its name's words, by their first five letters: ``equal_variance`` by "equal variance";
+  or one of its choices: ``size`` by "small"), the close when none is and every name and
+  number of the text is written (else the model decides: "in California" may be a ``state``).
+  A string or a list ends in one token with this step (``"}``, ``",``, ``]}``): among the
+  tokens that could end it, the favoured side gets ``ENDING_WEIGHT`` times the bonus, and all
+  shift so their best score stays, so whether the value ends is still the model's choice;
 - **at a flag's value**, ``true`` when the text names the flag (``avoid_tolls`` by "toll roads
   avoided");
 - **inside a place**, a comma after a whole copied word where the property's description asks
@@ -35,10 +39,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from autan.agents.models.call_schema import (
     choices,
     container_schema,
+    enum,
     namings,
     parameters,
     properties,
@@ -53,6 +59,9 @@ _NUMBER = re.compile(rb"[-+$]?\d")
 _END = re.compile(rb"\s*(?:$|[.?!)\]:\n])")
 _STATE = re.compile(r"(?i)city and state|city, state")
 _QUOTES = b"'\"`"
+_CLOSERS = (b'"', b"]", b'"]')
+ENDING_WEIGHT = 2.0  # in bonuses, among the tokens that end a value: which way its object goes
+_SALIENT = re.compile(rb"(?<![\w-])[A-Z][A-Za-z]+|\d[\d,.]*\d|\d")
 _NEGATION = re.compile(rb"(?:\b(?:no|not|never|without|except|exclud\w*)|n't)\W+(?:\w+\W+){0,3}$")
 
 
@@ -68,7 +77,24 @@ def _masks(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
         return np.array([b[:1] == b'"' and b[1:].lstrip()[:1] == byte for b in vocab], dtype=bool)
 
     closing = {"close": mask(b"]", b"}"), '"close': quoted(b"]"), '"more': quoted(b",")}
-    return {"more": mask(b","), "true": mask(b"t"), **closing}
+    return {"more": mask(b","), "true": mask(b"t"), **closing, **_endings(vocab)}
+
+
+def _endings(vocab: Sequence[bytes]) -> dict[str, np.ndarray]:
+    """The tokens that end a value with ``closer`` (``"``, ``]``, ``"]``), by what follows.
+
+    Keyed by the closer alone (every such token), and by the closer with ``,`` (the object goes
+    on: ``",``) or ``}`` (it ends: ``"}``, ``]},``).
+    """
+    out = {}
+    for closer in _CLOSERS:
+        rests = [b.lstrip()[len(closer) :].lstrip() for b in vocab]
+        ends = np.array([b.lstrip().startswith(closer) for b in vocab], dtype=bool)
+        out[closer.decode()] = ends
+        for after in (b",", b"}"):
+            follows = np.array([r[:1] == after for r in rests], dtype=bool)
+            out[(closer + after).decode()] = ends & follows
+    return out
 
 
 class ShapeBias:
@@ -82,6 +108,7 @@ class ShapeBias:
         bonus: float,
     ) -> None:
         self.source = source.lower()
+        self._salient = salient(source)
         self._names: dict[str, bool | None] = {}
         self.params = parameters(tools)
         self.masks = masks
@@ -97,14 +124,50 @@ class ShapeBias:
 
         ``value`` is the string (``number`` False) or number being written, or None.
         """
+        if not self.bonus:
+            return
+        ending = self._ending(call, value, number)
+        if ending is not None:
+            _settle(
+                scores, self.masks[ending[0]], self.masks[ending[1]], self.bonus * ENDING_WEIGHT
+            )
         favoured = self._favoured(call, value, number)
-        if favoured is None or not self.bonus:
+        if favoured is None:
             return
         mask = self.masks[favoured[0]]
         n = min(mask.shape[0], scores.shape[-1])
         ids = np.flatnonzero(mask[:n])
         if ids.size:
             scores[..., ids.tolist()] += self.bonus * favoured[1]
+
+    def ending(self, call: CallText, value: bytes | None, number: bool) -> str | None:
+        """The ending tokens to favour among those that could end this value, or None."""
+        ending = self._ending(call, value, number)
+        return ending[1] if ending else None
+
+    def _ending(self, call: CallText, value: bytes | None, number: bool) -> tuple[str, str] | None:
+        """The closer that ends the value being written, and its variant the object favours.
+
+        A string argument or a list ends in one token with its object's next step: ``"}``,
+        ``",``, ``]}``, so the verdict taken after a number (``_object_goes_on``) is taken here
+        among those tokens.
+        """
+        stack = call.stack
+        top = stack[-1] if stack else None
+        if top is None:
+            return None
+        text = value is not None and not number
+        if top.kind == "{" and text and top.key is not None:
+            closer, obj = '"', stack
+        elif top.kind == "[" and len(stack) > 1 and stack[-2].kind == "{":
+            closer, obj = ('"]' if text else "]"), stack[:-1]
+        else:
+            return None
+        schema = container_schema(self.params, obj)
+        if schema is None or obj[-1].key is None:
+            return None
+        more = self._object_goes_on(schema, obj[-1].keys, call)
+        return None if more is None else (closer, closer + ("," if more else "}"))
 
     def side(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The mask to favour at this point of the call, or None."""
@@ -135,7 +198,7 @@ class ShapeBias:
         elif number and not self._whole(value or b""):
             return None
         else:
-            more = self._object_goes_on(schema, top.keys)
+            more = self._object_goes_on(schema, top.keys, call)
         return None if more is None else (("more" if more else "close"), 1.0)
 
     def _string_ends(
@@ -203,11 +266,31 @@ class ShapeBias:
             self._names[key] = None if not found else not all(negated)
         return self._names[key]
 
-    def _object_goes_on(self, schema: dict[str, Any], written: list[str]) -> bool | None:
-        left = [k for k in properties(schema) if k not in written]
-        if not left:
+    def _object_goes_on(
+        self, schema: dict[str, Any], written: list[str], call: CallText
+    ) -> bool | None:
+        """Whether the object goes on to an argument not yet written.
+
+        True when the text names one (by its words, or by a choice: ``size`` by "small");
+        False when it names none and every name and number of the text is written; else None
+        ("in California" may be a ``state`` left to write).
+        """
+        if not any(k not in written for k in properties(schema)):
             return None
-        return any(self._named(k) is not None for k in left)
+        if self.named_left(schema, written):
+            return True
+        text = call.since(0).lower().replace(",", "")
+        return None if any(s not in text for s in self._salient) else False
+
+    def named_left(self, schema: dict[str, Any], written: list[str]) -> list[str]:
+        """The keys not yet ``written`` that the text names, by their words or a choice."""
+        props = properties(schema)
+        return [
+            k
+            for k in props
+            if k not in written
+            and (self._named(k) is not None or any(self._named(c) for c in enum(props[k])))
+        ]
 
     def _copies(self, item: bytes, number: bool) -> list[int]:
         """Where ``item`` stands whole in the text: as a word or a number, not part of one."""
@@ -243,6 +326,38 @@ class ShapeBias:
                 return True
             verdict = False if goes is False else verdict
         return verdict
+
+
+def salient(source: bytes) -> list[str]:
+    """The names and numbers of ``source``, lower-cased and without thousands' commas.
+
+    Names are capitalised words that do not open a sentence ("Find ... in California").
+    """
+    found = []
+    for m in _SALIENT.finditer(source):
+        before = source[: m.start()].rstrip()[-1:]
+        if m.group()[:1].isalpha() and before in (b"", b".", b"?", b"!", b"\n"):
+            continue
+        found.append(m.group().decode("utf-8", "replace").lower().replace(",", "").rstrip("."))
+    return list(dict.fromkeys(found))
+
+
+def _settle(scores: Any, ends: np.ndarray, favoured: np.ndarray, bonus: float) -> None:
+    """Add ``bonus`` to the ``favoured`` ones of the ``ends`` tokens, in place.
+
+    All ``ends`` then shift so that their best score stays as it was: whether the value ends
+    is still the model's choice, only how it ends moves.
+    """
+    n = min(ends.shape[0], scores.shape[-1])
+    ids = np.flatnonzero(ends[:n])
+    if not ids.size:
+        return
+    sub = scores[..., ids.tolist()]
+    best = sub.max(dim=-1, keepdim=True).values
+    weights = torch.from_numpy(favoured[ids].astype(np.float32)).to(sub.device, sub.dtype)
+    moved = sub + weights * bonus
+    shift = best - moved.max(dim=-1, keepdim=True).values
+    scores[..., ids.tolist()] = moved + torch.where(torch.isfinite(shift), shift, 0.0)
 
 
 def _plain(side: str | None) -> tuple[str, float] | None:
