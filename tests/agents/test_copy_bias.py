@@ -7,7 +7,13 @@ import torch
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from autan.agents.models.call_text import CallText
-from autan.agents.models.copy_bias import SOURCE_LIMIT, CopyBias, source_text, token_table
+from autan.agents.models.copy_bias import (
+    MID_WORD_WEIGHT,
+    SOURCE_LIMIT,
+    CopyBias,
+    source_text,
+    token_table,
+)
 from autan.agents.models.grammar_budget import JsonCursor
 from autan.agents.models.spec import load_model
 from autan.agents.models.tiny import tiny_mistral_dir
@@ -49,11 +55,21 @@ def test_a_number_continues_only_when_its_digits_are_not_yet_a_whole_number() ->
 def test_the_bonus_lands_on_the_copying_tokens_only() -> None:
     bias = CopyBias(SOURCE, token_table(VOCAB), 2.5)
     scores = torch.zeros(1, len(VOCAB))
-    bias.apply(scores, b"Man", number=False)
-    assert scores[0, VOCAB.index(b"hattan")] == 2.5
-    assert float(scores.abs().sum()) == 2.5
+    bias.apply(scores, b"", number=False)
+    assert scores[0, VOCAB.index(b"Man")] == 2.5 and scores[0, VOCAB.index(b"5")] == 2.5
+    scores = torch.zeros(1, len(VOCAB))
+    bias.apply(scores, b"Man", number=False)  # inside a word: three times the bonus
+    assert scores[0, VOCAB.index(b"hattan")] == 2.5 * MID_WORD_WEIGHT
+    assert float(scores.abs().sum()) == 2.5 * MID_WORD_WEIGHT
     bias.apply(scores, b"Manhattan", number=False)  # a whole word: nothing more moves
-    assert float(scores.abs().sum()) == 2.5
+    assert float(scores.abs().sum()) == 2.5 * MID_WORD_WEIGHT
+
+
+def test_a_value_that_is_already_a_whole_word_goes_on_with_the_plain_bonus() -> None:
+    bias = CopyBias(b"Man of Manhattan", token_table(VOCAB), 2.0)
+    scores = torch.zeros(1, len(VOCAB))
+    bias.apply(scores, b"Man", number=False)  # "Man" may be whole, or the start of "Manhattan"
+    assert scores[0, VOCAB.index(b"hattan")] == 2.0
 
 
 def test_a_value_another_argument_holds_is_not_copied_again() -> None:
