@@ -301,14 +301,14 @@ class ConstrainedDecoder:
 
     def _biases(self, tools: Sequence[dict[str, Any]], source: bytes, bonus: float) -> Biases:
         """The copy, shape, number and key biases of one generation (see ``processor``)."""
-        masks = self._shape_masks()
+        masks, table = self._shape_masks(), self._table()
         ends = masks["more"] | masks["close"]
         shape = ShapeBias(source, tools, masks, bonus)
         return (
-            CopyBias(source, self._table(), bonus),
+            CopyBias(source, table, bonus),
             shape,
-            NumberBias(source, tools, self._table(), ends, bonus),
-            KeyBias(shape, self._table(), bonus),
+            NumberBias(source, tools, table, ends, bonus),
+            KeyBias(shape, table, bonus),
         )
 
     def _vocab(self) -> list[bytes]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from langchain_core.messages import BaseMessage
 
 WORD_END = frozenset(b" \t\n\".,;:!?()[]{}'`")
@@ -64,7 +65,7 @@ class CopyBias:
         self.source = source
         self.table = table
         self.bonus = bonus
-        words = self._continuations(b"", number=False)
+        words = {cut for cut in self._cuts(b"", number=False) if cut}
         self._first = self._ids(words)
         quotes = {i for q in (b'"', b' "') for i in table.get(q, ())}
         self._opening = sorted(quotes.union(self._ids(words, openers=(b'"', b' "'))))
@@ -75,42 +76,38 @@ class CopyBias:
         Outside a value (None): a bare opening quote, or one merged with a word's start
         (``"Rey``), rather than a token that opens the string with something else (``";``).
         """
-        if value is None:
-            return self._opening
-        if not value and not number:
-            return self._first
-        return self._ids(self._continuations(value, number))
+        return self._copying(value, number)[0]
 
-    def _continuations(self, value: bytes, number: bool) -> set[bytes]:
-        out: set[bytes] = set()
+    def _copying(self, value: bytes | None, number: bool) -> tuple[list[int], float]:
+        """The copying tokens' ids, and the weight of their bonus.
+
+        ``MID_WORD_WEIGHT`` inside a word of the text the value has begun, unless the value so
+        far is a whole word there too.
+        """
+        if value is None:
+            return self._opening, 1.0
+        if not value and not number:
+            return self._first, 1.0
+        cuts = self._cuts(value, number)
+        if number and b"" in cuts:
+            return [], 1.0  # the digits so far are a whole number of the text
+        mid = not number and value[-1] not in WORD_END and b"" not in cuts
+        return self._ids({cut for cut in cuts if cut}), MID_WORD_WEIGHT if mid else 1.0
+
+    def _cuts(self, value: bytes, number: bool) -> list[bytes]:
+        """How the text goes on wherever it has ``value`` at a word's or a number's start.
+
+        ``b""`` where the word ends there (``123`` of "123 main"). For an empty ``value``, at
+        each word's start.
+        """
+        out = []
         src, start = self.source, 0
         while (at := src.find(value, start) if value else self._next_word(start)) >= 0:
             start = at + 1
             if at > 0 and _alnum(src[at - 1]):
                 continue  # copies start at the beginning of a word or number
-            rest = src[at + len(value) : at + len(value) + SPAN]
-            cut = _word(rest, number)
-            if number and not cut:
-                return set()  # the digits so far are a whole number of the text
-            if cut:
-                out.add(cut)
+            out.append(_word(src[at + len(value) : at + len(value) + SPAN], number))
         return out
-
-    def _weight(self, value: bytes | None, number: bool) -> float:
-        """``MID_WORD_WEIGHT`` inside a word of the text that the value has begun to copy."""
-        if not value or number or value[-1] in WORD_END or self._whole(value):
-            return 1.0
-        return MID_WORD_WEIGHT
-
-    def _whole(self, value: bytes) -> bool:
-        """Whether ``value`` stands in the text ending at a word's end (``123`` of "123 main")."""
-        src, start = self.source, 0
-        while (at := src.find(value, start)) >= 0:
-            start = at + 1
-            end = at + len(value)
-            if (at == 0 or not _alnum(src[at - 1])) and (end == len(src) or src[end] in WORD_END):
-                return True
-        return False
 
     def _next_word(self, start: int) -> int:
         src = self.source
@@ -126,11 +123,8 @@ class CopyBias:
 
         ``value`` is None outside a string or a number.
         """
-        if not self.bonus:
-            return
-        ids = [i for i in self.tokens(value, number) if i < scores.shape[-1]]
-        if ids:
-            scores[..., ids] += self.bonus * self._weight(value, number)
+        ids, weight = self._copying(value, number)
+        add_bonus(scores, ids, self.bonus * weight)
 
     def discourage(self, scores: Any, value: bytes, taken: Sequence[bytes]) -> None:
         """Take the bonus off tokens that would write again a value ``taken`` already.
@@ -140,9 +134,22 @@ class CopyBias:
         ``"key": "C#", "scale_type": "C#"``).
         """
         rests = {t[len(value) :] for t in taken if t.startswith(value) and len(t) > len(value)}
-        ids = [i for i in self._ids(rests) if i < scores.shape[-1]]
-        if ids:
-            scores[..., ids] -= self.bonus
+        add_bonus(scores, self._ids(rests), -self.bonus)
+
+
+def add_bonus(scores: Any, ids: Iterable[int], amount: float) -> None:
+    """Add ``amount`` to the scores of ``ids`` in a vocabulary's row, in place.
+
+    Ids past the row (a tokenizer's added tokens the model has no logits for) are skipped.
+    """
+    kept = [i for i in ids if i < scores.shape[-1]]
+    if kept and amount:
+        scores[..., kept] += amount
+
+
+def mask_ids(mask: Any, scores: Any) -> list[int]:
+    """The ids a token mask holds, within a vocabulary's row of ``scores``."""
+    return [int(i) for i in np.flatnonzero(mask[: scores.shape[-1]])]
 
 
 def prefix_ids(

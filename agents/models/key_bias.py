@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from autan.agents.models.call_schema import container_schema
 from autan.agents.models.call_text import CallText
-from autan.agents.models.copy_bias import prefix_ids
+from autan.agents.models.copy_bias import add_bonus, prefix_ids
 from autan.agents.models.shape_bias import ShapeBias
 
 _OPENERS = (b'"', b' "')
@@ -46,6 +44,4 @@ class KeyBias:
 
     def apply(self, scores: Any, call: CallText, value: bytes | None) -> None:
         """Add the bonus to those tokens' scores, in place."""
-        ids = [i for i in self.tokens(call, value) if i < scores.shape[-1]]
-        if ids and self.bonus:
-            scores[..., np.array(ids).tolist()] += self.bonus
+        add_bonus(scores, self.tokens(call, value), self.bonus)

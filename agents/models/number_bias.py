@@ -34,7 +34,7 @@ import numpy as np
 
 from autan.agents.models.call_schema import container_schema, naming, parameters, properties, stems
 from autan.agents.models.call_text import CallText
-from autan.agents.models.copy_bias import prefix_ids
+from autan.agents.models.copy_bias import add_bonus, mask_ids, prefix_ids
 
 FRACTION_WEIGHT = 2.0  # in copy biases: the model's pull to copy the "5" is strong
 SPELLED_WEIGHT = 5.0  # in copy biases: zeros are counted for the model
@@ -98,11 +98,10 @@ class NumberBias:
         return targets
 
     def _favour(self, scores: Any, value: bytes | None, targets: list[bytes], bonus: float) -> None:
-        ids = [i for i in self.tokens(value or b"", targets) if i < scores.shape[-1]]
+        ids = self.tokens(value or b"", targets)
         if value in targets:
-            ids += np.flatnonzero(self.ends[: scores.shape[-1]]).tolist()
-        if ids:
-            scores[..., ids] += bonus
+            ids += mask_ids(self.ends, scores)
+        add_bonus(scores, ids, bonus)
 
     def targets(self, call: CallText) -> list[bytes]:
         """The fractions the value being written may take, or none when it is no rate."""

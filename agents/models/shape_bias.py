@@ -51,6 +51,7 @@ from autan.agents.models.call_schema import (
     stems,
 )
 from autan.agents.models.call_text import CallText, Frame
+from autan.agents.models.copy_bias import add_bonus, mask_ids
 
 CHOICE_WEIGHT = 5.0  # in bonuses, where a list of choices goes on or ends: the model runs on
 _SEPARATOR = re.compile(rb"\s*(?:,|;|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?")
@@ -134,11 +135,7 @@ class ShapeBias:
         favoured = self._favoured(call, value, number)
         if favoured is None:
             return
-        mask = self.masks[favoured[0]]
-        n = min(mask.shape[0], scores.shape[-1])
-        ids = np.flatnonzero(mask[:n])
-        if ids.size:
-            scores[..., ids.tolist()] += self.bonus * favoured[1]
+        add_bonus(scores, mask_ids(self.masks[favoured[0]], scores), self.bonus * favoured[1])
 
     def ending(self, call: CallText, value: bytes | None, number: bool) -> str | None:
         """The ending tokens to favour among those that could end this value, or None."""
@@ -335,8 +332,10 @@ def salient(source: bytes) -> list[str]:
     """
     found = []
     for m in _SALIENT.finditer(source):
-        before = source[: m.start()].rstrip()[-1:]
-        if m.group()[:1].isalpha() and before in (b"", b".", b"?", b"!", b"\n"):
+        at = m.start()
+        while at and source[at - 1 : at].isspace():
+            at -= 1
+        if m.group()[:1].isalpha() and source[at - 1 : at] in (b"", b".", b"?", b"!"):
             continue
         found.append(m.group().decode("utf-8", "replace").lower().replace(",", "").rstrip("."))
     return list(dict.fromkeys(found))
@@ -348,16 +347,15 @@ def _settle(scores: Any, ends: np.ndarray, favoured: np.ndarray, bonus: float) -
     All ``ends`` then shift so that their best score stays as it was: whether the value ends
     is still the model's choice, only how it ends moves.
     """
-    n = min(ends.shape[0], scores.shape[-1])
-    ids = np.flatnonzero(ends[:n])
-    if not ids.size:
+    ids = mask_ids(ends, scores)
+    if not ids:
         return
-    sub = scores[..., ids.tolist()]
+    sub = scores[..., ids]
     best = sub.max(dim=-1, keepdim=True).values
     weights = torch.from_numpy(favoured[ids].astype(np.float32)).to(sub.device, sub.dtype)
     moved = sub + weights * bonus
     shift = best - moved.max(dim=-1, keepdim=True).values
-    scores[..., ids.tolist()] = moved + torch.where(torch.isfinite(shift), shift, 0.0)
+    scores[..., ids] = moved + torch.where(torch.isfinite(shift), shift, 0.0)
 
 
 def _plain(side: str | None) -> tuple[str, float] | None:
